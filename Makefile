@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# They install uv from PyPI when it is missing, then `uv sync` the locked dependencies.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(strip $(UV)),)
+UV := $(CURDIR)/.tools/bin/uv
+endif
+# CI runs every suite; locally `make test` skips the suites marked slow (`make test-all` runs them).
+PYTEST_MARK := $(if $(filter true,$(CI)),,-m "not slow")
+
+.PHONY: demo test test-all check lint fmt typecheck bench sync clean
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+sync: .venv/.synced
+
+demo: .venv/.synced
+	$(UV) run --frozen keel demo
+
+test: .venv/.synced
+	$(UV) run --frozen pytest $(PYTEST_MARK)
+
+test-all: .venv/.synced
+	$(UV) run --frozen pytest
+
+lint: .venv/.synced
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+
+fmt: .venv/.synced
+	$(UV) run --frozen ruff format src tests bench
+	$(UV) run --frozen ruff check --fix src tests bench
+
+typecheck: .venv/.synced
+	$(UV) run --frozen mypy src
+
+check: lint typecheck test
+
+bench: .venv/.synced
+	$(UV) run --frozen python bench/startup.py
+	$(UV) run --frozen python bench/plan_scale.py
+
+clean:
+	rm -rf .venv .tools .keel .pytest_cache .mypy_cache .ruff_cache

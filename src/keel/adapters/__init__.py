@@ -1,0 +1,1 @@
+"""Engine adapters: one per engine behind one interface, chosen by a registry."""

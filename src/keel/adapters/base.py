@@ -1,0 +1,238 @@
+"""The engine adapter interface.
+
+An adapter knows three things about its engine: how to run SQL (and count
+metadata queries), how to read actual state in bulk (a fixed number of
+queries per object kind, whatever the number of tables), and how to render
+each kind of Change as SQL. The core asks capability flags, never the engine
+name. Every identifier and literal is quoted through :mod:`keel.sql`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from keel import ops
+from keel.plan.model import Change
+from keel.resources import ActualState, Grant, TagKey
+from keel.sql import DUCKDB, Dialect, quote
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    enforces_grants: bool  # roles and grants are real (else recorded in SOPHIA_OPS only)
+    native_tags: bool  # the engine has object tags (else SOPHIA_OPS.KEEL_TAGS)
+    transactional_ddl: bool  # DDL can roll back with DML
+    merge: bool
+    column_privileges: bool
+    lower_case_names: bool  # unquoted names fold to lower case (PostgreSQL)
+
+
+NOT_ENFORCED = "recorded in SOPHIA_OPS, not enforced by this engine"
+
+
+class Adapter(ABC):
+    name: ClassVar[str]
+    caps: ClassVar[Capabilities]
+    dialect: ClassVar[Dialect] = DUCKDB
+    type_map: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, tag_name: str = "SOPHIA_AI_METADATA", tag_schema: str = ops.OPS_SCHEMA):
+        self.tag_name = tag_name
+        self.tag_schema = tag_schema
+        self.queries: Counter[str] = Counter()
+
+    # ---- names and quoting -------------------------------------------------------------
+
+    def norm(self, name: str) -> str:
+        """Canonical (upper case) name -> the engine's spelling."""
+        return name.lower() if self.caps.lower_case_names else name
+
+    def canon(self, name: str) -> str:
+        return name.upper()
+
+    def ident(self, *parts: str) -> str:
+        return ".".join(quote(self.norm(p), "ident", self.dialect) for p in parts)
+
+    def lit(self, value: object) -> str:
+        return quote(value, "literal", self.dialect)
+
+    def ops_table(self, table: ops.OpsTable) -> str:
+        return self.ident(ops.OPS_SCHEMA, table.name)
+
+    # ---- execution ---------------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, sql: str) -> None: ...
+
+    @abstractmethod
+    def fetch(self, sql: str, kind: str = "data") -> list[tuple[Any, ...]]:
+        """Run a query; ``kind`` names the object kind for the metadata query count."""
+
+    @abstractmethod
+    def begin(self) -> None: ...
+
+    @abstractmethod
+    def commit(self) -> None: ...
+
+    @abstractmethod
+    def rollback(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def current_user(self) -> str:
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    # ---- state -------------------------------------------------------------------------
+
+    @abstractmethod
+    def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState: ...
+
+    def sample_sql(self, targets: Sequence[tuple[str, str, str]], limit: int) -> str:
+        """One query returning (schema, table, column, value) for up to ``limit`` non-null
+        values of each target column: a bounded LIMIT per column, never a full scan."""
+        parts = []
+        for schema, table, column in targets:
+            parts.append(
+                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, {self.lit(column)} AS c, "
+                f"CAST({self.ident(column)} AS VARCHAR) AS v FROM {self.ident(schema, table)} "
+                f"WHERE {self.ident(column)} IS NOT NULL LIMIT {int(limit)})"
+            )
+        return " UNION ALL ".join(parts)
+
+    def sample(
+        self, targets: Sequence[tuple[str, str, str]], limit: int, chunk: int = 200
+    ) -> dict[tuple[str, str, str], list[str]]:
+        out: dict[tuple[str, str, str], list[str]] = {t: [] for t in targets}
+        for i in range(0, len(targets), chunk):
+            for s, t, c, v in self.fetch(self.sample_sql(targets[i : i + chunk], limit), "sample"):
+                out[(s, t, c)].append(v)
+        return out
+
+    # ---- rendering changes -------------------------------------------------------------
+
+    def render(self, change: Change) -> Change:
+        d = change.data
+        if change.kind == "bootstrap_ops":
+            return change.with_sql(self.bootstrap_sql())
+        if change.kind == "create_schema":
+            return change.with_sql([f"CREATE SCHEMA IF NOT EXISTS {self.ident(change.object)}"])
+        if change.kind == "create_role":
+            return self.role_sql(change)
+        if change.kind in ("grant_role", "revoke_role"):
+            return self.membership_sql(change, d["role"], d["member"], change.kind == "revoke_role")
+        if change.kind in ("grant", "revoke"):
+            grant = Grant(d["role"], d["privilege"], d["target"], d["object_name"])
+            return self.grant_sql(change, grant, change.kind == "revoke")
+        if change.kind in ("set_tag", "unset_tag"):
+            key = TagKey(d["object_type"], d["object_name"])
+            return change.with_sql(self.tag_sql(key, change.after if change.kind == "set_tag" else None))
+        raise ValueError(f"unknown change kind {change.kind!r}")  # pragma: no cover
+
+    def bootstrap_sql(self) -> list[str]:
+        return [f"CREATE SCHEMA IF NOT EXISTS {self.ident(ops.OPS_SCHEMA)}"] + [
+            ops.create_table_sql(t, self.dialect, self.norm, self.type_map) for t in ops.ALL_TABLES
+        ]
+
+    # default implementations record governance in SOPHIA_OPS (engines without the feature)
+
+    def _upsert(self, table: ops.OpsTable, values: dict[str, object]) -> str:
+        cols = ", ".join(self.ident(c) for c in values)
+        vals = ", ".join("CURRENT_TIMESTAMP" if v is _NOW else self.lit(v) for v in values.values())
+        keys = ", ".join(self.ident(c) for c in table.primary_key)
+        rest = [c for c in values if c not in table.primary_key]
+        sets = ", ".join(f"{self.ident(c)} = excluded.{self.ident(c)}" for c in rest)
+        action = f"DO UPDATE SET {sets}" if rest else "DO NOTHING"
+        return (f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES ({vals}) "
+                f"ON CONFLICT ({keys}) {action}")
+
+    def _delete(self, table: ops.OpsTable, where: dict[str, object]) -> str:
+        cond = " AND ".join(f"{self.ident(c)} = {self.lit(v)}" for c, v in where.items())
+        return f"DELETE FROM {self.ops_table(table)} WHERE {cond}"
+
+    def tag_sql(self, key: TagKey, value: str | None) -> list[str]:
+        ident = {"OBJECT_TYPE": key.object_type, "OBJECT_NAME": key.object_name,
+                 "TAG_NAME": self.tag_name}
+        if value is None:
+            return [self._delete(ops.KEEL_TAGS, ident)]
+        return [self._upsert(ops.KEEL_TAGS, {**ident, "TAG_VALUE": value, "UPDATED_AT": _NOW})]
+
+    def role_sql(self, change: Change) -> Change:
+        sql = self._upsert(ops.KEEL_ROLES, {"ROLE_NAME": change.object, "COMMENT": change.after,
+                                            "UPDATED_AT": _NOW})
+        return change.with_sql([sql], NOT_ENFORCED)
+
+    def membership_sql(self, change: Change, role: str, member: str, revoke: bool) -> Change:
+        ident = {"ROLE_NAME": role, "MEMBER": member}
+        sql = self._delete(ops.KEEL_ROLE_MEMBERS, ident) if revoke else self._upsert(
+            ops.KEEL_ROLE_MEMBERS, {**ident, "UPDATED_AT": _NOW})
+        return change.with_sql([sql], NOT_ENFORCED)
+
+    def grant_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
+        ident = {"ROLE_NAME": grant.role, "PRIVILEGE": grant.privilege,
+                 "OBJECT_TYPE": grant.target, "OBJECT_NAME": grant.object_name}
+        sql = self._delete(ops.KEEL_GRANTS, ident) if revoke else self._upsert(
+            ops.KEEL_GRANTS, {**ident, "UPDATED_AT": _NOW})
+        return change.with_sql([sql], NOT_ENFORCED)
+
+    # ---- ops tables --------------------------------------------------------------------
+
+    def insert_sql(self, table: ops.OpsTable, rows: Sequence[dict[str, object]]) -> str:
+        cols = list(rows[0])
+        values = ", ".join(
+            "(" + ", ".join("CURRENT_TIMESTAMP" if r[c] is _NOW else self.lit(r[c]) for c in cols) + ")"
+            for r in rows
+        )
+        return f"INSERT INTO {self.ops_table(table)} ({', '.join(self.ident(c) for c in cols)}) VALUES {values}"
+
+    def read_recorded_governance(self, state: ActualState, roles: set[str]) -> None:
+        """Roles, grants and memberships recorded in SOPHIA_OPS (engines that do not enforce)."""
+        if not state.ops_ready:
+            return
+        for (name,) in self.fetch(f"SELECT {self.ident('ROLE_NAME')} FROM {self.ops_table(ops.KEEL_ROLES)}", "roles"):
+            state.roles.add(name)
+        cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "PRIVILEGE", "OBJECT_TYPE", "OBJECT_NAME"))
+        for r, p, t, o in self.fetch(f"SELECT {cols} FROM {self.ops_table(ops.KEEL_GRANTS)}", "grants"):
+            state.grants.add(Grant(r, p, t, o))
+        cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "MEMBER"))
+        from keel.resources import Membership
+
+        for r, m in self.fetch(f"SELECT {cols} FROM {self.ops_table(ops.KEEL_ROLE_MEMBERS)}", "roles"):
+            state.memberships.add(Membership(r, m))
+
+    def read_recorded_tags(self, state: ActualState) -> None:
+        if not state.ops_ready:
+            return
+        cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
+        sql = (f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
+               f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)}")
+        for object_type, object_name, value in self.fetch(sql, "tags"):
+            state.tags[TagKey(object_type, object_name)] = value
+
+
+class _Now:
+    def __repr__(self) -> str:
+        return "CURRENT_TIMESTAMP"
+
+
+_NOW: Any = _Now()
+NOW: Any = _NOW  # a value that renders as CURRENT_TIMESTAMP in insert_sql / _upsert

@@ -1,0 +1,114 @@
+"""DuckDB: the embedded default. Tags live in SOPHIA_OPS.KEEL_TAGS; roles and
+grants are recorded there too and reported as not enforced."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from keel import ops
+from keel.adapters.base import Adapter, Capabilities
+from keel.errors import WarehouseError, WarehouseLockedError
+from keel.resources import ActualState, TableInfo
+from keel.sql import DUCKDB
+
+_LOCK = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def connect(path: str, read_only: bool = False) -> Any:
+    """Open a DuckDB file, turning DuckDB's lock error into a clear keel error."""
+    import duckdb
+
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        m = _LOCK.search(text)
+        if m or "lock" in text.lower():
+            who = f" by process {m.group(2)} ({m.group(1)})" if m else ""
+            raise WarehouseLockedError(
+                f"the warehouse file {path} is in use{who}. Is `keel serve` running? "
+                "Stop it, or run the command through the server's API."
+            ) from exc
+        raise WarehouseError(f"cannot open the warehouse file {path}: {text}") from exc
+
+
+class DuckDBAdapter(Adapter):
+    name = "duckdb"
+    caps = Capabilities(
+        enforces_grants=False, native_tags=False, transactional_ddl=True, merge=True,
+        column_privileges=False, lower_case_names=False,
+    )
+    dialect = DUCKDB
+
+    def __init__(self, path: str = ":memory:", connection: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.path = path
+        self.conn = connection if connection is not None else connect(path)
+
+    def execute(self, sql: str) -> None:
+        import duckdb
+
+        try:
+            self.conn.execute(sql)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}") from exc
+
+    def fetch(self, sql: str, kind: str = "data") -> list[tuple[Any, ...]]:
+        import duckdb
+
+        self.queries[kind] += 1
+        try:
+            return list(self.conn.execute(sql).fetchall())
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}") from exc
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        import duckdb
+
+        try:
+            self.conn.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # no transaction open: nothing to undo
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState:
+        state = ActualState()
+        in_list = ", ".join(self.lit(s) for s in sorted(managed_schemas | {ops.OPS_SCHEMA})) or "NULL"
+        db = "database_name = current_database()"
+        for (schema,) in self.fetch(
+            "SELECT schema_name FROM information_schema.schemata "
+            "WHERE catalog_name = current_database()", "schemas"
+        ):
+            state.schemas.add(schema)
+        rows = self.fetch(
+            f"SELECT schema_name, table_name, estimated_size, 'table' FROM duckdb_tables() "
+            f"WHERE {db} AND schema_name IN ({in_list}) "
+            f"UNION ALL SELECT schema_name, view_name, 0, 'view' FROM duckdb_views() "
+            f"WHERE {db} AND NOT internal AND schema_name IN ({in_list})", "tables")
+        columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, data_type in self.fetch(
+            f"SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+            f"WHERE {db} AND schema_name IN ({in_list}) "
+            f"ORDER BY schema_name, table_name, column_index", "columns"
+        ):
+            columns.setdefault((schema, table), []).append((column, data_type))
+        for schema, table, size, kind in rows:
+            state.tables[(schema, table)] = TableInfo(
+                schema, table, tuple(columns.get((schema, table), ())), int(size or 0), kind)
+        existing = {t for s, t in state.tables if s == ops.OPS_SCHEMA}
+        state.ops_ready = ops.OPS_SCHEMA in state.schemas and ops.OPS_TABLE_NAMES <= existing
+        self.read_recorded_tags(state)
+        self.read_recorded_governance(state, roles)
+        return state

@@ -1,0 +1,270 @@
+"""The ``keel`` command: parse options, call one Context method, render the result.
+
+Heavy libraries (duckdb, pydantic, rich, yaml) are imported inside the
+commands, so ``keel --help`` starts fast. Any KeelError becomes one message
+on stderr and exit code 1; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from keel.console import Console
+    from keel.context import Context
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    debug = False
+
+
+def _console(json_mode: bool) -> Console:
+    from keel.console import Console
+
+    return Console(json_mode=json_mode, color=None if os.environ.get("NO_COLOR") is None else False)
+
+
+def command(fn: F) -> F:
+    """Common options (--project, --json) and error handling for every command."""
+
+    @click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+                  default=Path("."), show_default=True, help="The keel project folder.")
+    @click.option("--json", "json_mode", is_flag=True, help="Print JSON for scripts.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from keel.errors import KeelError
+
+        console = _console(kwargs["json_mode"])
+        try:
+            return fn(*args, console=console, **kwargs)
+        except KeelError as exc:
+            if State.debug:
+                raise
+            if console.json_mode:
+                console.emit_json({"error": exc.message})
+            console.error(exc.message)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            console.error("interrupted")
+            sys.exit(130)
+        except Exception as exc:  # a bug in keel: still no traceback without --debug
+            if State.debug:
+                raise
+            console.error(f"internal error: {type(exc).__name__}: {exc} "
+                          "(run with --debug for the traceback, and please report it)")
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _context(project_dir: Path, console: Console) -> Context:
+    from keel.context import Context
+
+    return Context(project_dir, console)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="keel", prog_name="keel")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def main(debug: bool) -> None:
+    """keel: a governed warehouse foundation for an AI platform.
+
+    Schemas, metadata tags and least-privilege roles from one declarative
+    project; Airbyte connections to a standard; and a data-quality gate that
+    lets only tested batches out of the _RAW schemas.
+    """
+    State.debug = debug
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--engine", type=click.Choice(["duckdb", "postgres", "snowflake"]), default="duckdb",
+              show_default=True, help="The warehouse engine the project targets.")
+@click.option("--force", is_flag=True, help="Overwrite existing project files.")
+@command
+def init(directory: Path, engine: str, force: bool, project_dir: Path, json_mode: bool,
+         console: Console) -> None:
+    """Write the Sophia AI project (keel.yml and contracts/) into DIRECTORY."""
+    from keel.project.init import write_project
+
+    paths = write_project(directory, engine=engine, force=force)
+    if json_mode:
+        console.emit_json({"directory": str(directory), "files": [str(p) for p in paths]})
+        return
+    console.ok(f"wrote a keel project in {directory}")
+    for p in paths:
+        console.line(f"  {p.relative_to(directory)}")
+    console.line("next: keel plan, then keel apply")
+
+
+def _render_plan(console: Console, plan: Any) -> None:
+    if plan.empty:
+        console.ok("no changes: the warehouse matches the project")
+        return
+    symbols = {"create_schema": "+", "create_role": "+", "grant": "+", "grant_role": "+",
+               "bootstrap_ops": "+", "set_tag": "~", "unset_tag": "-", "revoke": "-",
+               "revoke_role": "-"}
+    for change in plan.changes:
+        text = f"{symbols.get(change.kind, '~')} {change.kind:<13} {change.object}"
+        console.line(text, style="bold")
+        if change.before is not None and change.after is not None:
+            console.line(f"      {change.before}  ->  {change.after}")
+        elif change.after is not None and change.kind == "set_tag":
+            console.line(f"      {change.after}")
+        for extra in (change.reason, change.note):
+            if extra:
+                console.line(f"      ({extra})", style="italic")
+        console.sql(list(change.sql), indent="      ")
+    counts = ", ".join(f"{n} {k}" for k, n in plan.summary().items())
+    console.line()
+    console.line(f"Plan: {len(plan.changes)} change(s): {counts}. Fingerprint {plan.fingerprint}.",
+                 style="bold")
+    for note in plan.notes:
+        console.line(f"note: {note}", style="yellow")
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the plan to FILE for `keel apply FILE`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@command
+def plan(out: Path | None, detailed_exitcode: bool, project_dir: Path, json_mode: bool,
+         console: Console) -> None:
+    """Show what apply would change: desired (project) vs actual (warehouse)."""
+    with _context(project_dir, console) as ctx:
+        result = ctx.plan()
+    if out:
+        result.save(out)
+    if json_mode:
+        console.emit_json(result.to_dict())
+    else:
+        _render_plan(console, result)
+        if out:
+            console.line(f"saved to {out}; apply it with: keel apply {out}")
+    if detailed_exitcode and not result.empty:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@command
+def apply(plan_file: Path | None, yes: bool, project_dir: Path, json_mode: bool,
+          console: Console) -> None:
+    """Carry out a plan (PLAN_FILE, or a fresh one after confirmation)."""
+    from keel.errors import KeelError
+    from keel.plan.model import Plan
+
+    with _context(project_dir, console) as ctx:
+        saved = Plan.load(plan_file) if plan_file else None
+        if saved is None:
+            fresh = ctx.plan()
+            if fresh.empty:
+                if json_mode:
+                    console.emit_json({"applied": 0, "changes": []})
+                else:
+                    console.ok("no changes: the warehouse matches the project")
+                return
+            if not json_mode:
+                _render_plan(console, fresh)
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise KeelError("refusing to apply without confirmation in a non-interactive "
+                                    "session; pass --yes, or save a plan with --out and apply it")
+                click.confirm(f"Apply {len(fresh.changes)} change(s)?", abort=True)
+            saved = fresh
+        with console.progress("applying", total=len(saved.changes)) as bar:
+            done, result = ctx.apply(saved, progress=lambda _c: bar.advance())
+    if json_mode:
+        console.emit_json(result.to_dict())
+    else:
+        console.ok(f"applied {len(result.applied)} change(s) (apply id {result.apply_id}, "
+                   "logged in SOPHIA_OPS.KEEL_APPLY_LOG)")
+
+
+@main.command()
+@command
+def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
+    """Compliance report: tag coverage, grants, tests per source. Exit 1 when short."""
+    with _context(project_dir, console) as ctx:
+        report = ctx.audit()
+    data = report.to_dict()
+    if json_mode:
+        console.emit_json(data)
+    else:
+        cov = data["tag_coverage"]
+        console.heading(f"Audit ({report.engine})")
+        t, c = cov["tables"], cov["critical_columns"]
+        console.line(f"  tag coverage, tables:           {t['tagged']}/{t['total']} ({t['percent']}%)")
+        console.line(f"  tag coverage, critical columns: {c['tagged']}/{c['total']} ({c['percent']}%)")
+        tests = ", ".join(f"{k} {v}" for k, v in data["tests"]["sources"].items())
+        console.line(f"  data tests per source:          {tests}")
+        console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
+        for note in report.notes:
+            console.line(f"  note: {note}", style="yellow")
+        if report.violations:
+            console.table(f"{len(report.violations)} violation(s)", ["kind", "object", "message"],
+                          [(v.kind, v.object, v.message) for v in report.violations[:200]])
+            if len(report.violations) > 200:
+                console.line(f"  ... and {len(report.violations) - 200} more (use --json)")
+        else:
+            console.ok("no violations")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--write", is_flag=True, help="Add the proposals to the contracts for review.")
+@command
+def classify(write: bool, project_dir: Path, json_mode: bool, console: Console) -> None:
+    """Propose tag metadata for tables and columns no contract covers."""
+    with _context(project_dir, console) as ctx:
+        result = ctx.classify(write=write)
+    if json_mode:
+        console.emit_json(result)
+        return
+    if not result["proposals"]:
+        console.ok("nothing to classify: every object is covered by a contract")
+        return
+    console.table("Proposals", ["object", "metadata", "why"],
+                  [(f"{p['object_type']} {p['name']}",
+                    ", ".join(f"{k}={v}" for k, v in p["metadata"].items()),
+                    "; ".join(p["reasons"])) for p in result["proposals"]])
+    if write:
+        console.ok(f"wrote {len(result['written'])} proposal(s) into the contracts "
+                   "(comments other than the file header are not kept)")
+        for s in result["skipped"]:
+            console.warn(f"not written: {s}")
+    else:
+        console.line("keel apply tags these as proposed; keel classify --write puts them in the "
+                     "contracts for review")
+
+
+@main.command()
+@command
+def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
+    """The discovery catalog: every schema, table and column with its metadata."""
+    with _context(project_dir, console) as ctx:
+        objects = ctx.catalog()
+    if json_mode:
+        console.emit_json(objects)
+        return
+    rows = []
+    for o in objects:
+        meta = o["metadata"]
+        if o["object_type"] == "column" and meta is None:
+            continue
+        text = "-" if meta is None else ", ".join(f"{k}={v}" for k, v in meta.items())
+        rows.append((o["object_type"], o["name"], text))
+    console.table("Catalog (untagged columns omitted; --json lists all)", ["type", "name", "metadata"],
+                  rows)

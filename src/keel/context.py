@@ -1,0 +1,159 @@
+"""The facade the CLI (and the server) talk to: project + adapter + console.
+
+Each public method is one command's worth of work and returns a value the
+caller renders; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keel.adapters.base import Adapter
+from keel.console import Console, NullConsole
+from keel.errors import KeelError, PlanError, Problem, ProjectError
+from keel.governance import audit as audit_mod
+from keel.governance import catalog as catalog_mod
+from keel.governance.desired import Coverage, build_desired
+from keel.plan.diff import diff
+from keel.plan.evaluator import ApplyResult, apply_plan
+from keel.plan.model import Change, Plan, fingerprint
+from keel.project.loader import Project, load_project
+from keel.resources import ActualState, DesiredState
+
+
+@dataclass
+class Snapshot:
+    """Actual and desired state read once, shared by plan, audit and catalog."""
+
+    actual: ActualState
+    desired: DesiredState
+    coverage: Coverage
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.actual.canonical(), self.desired.canonical())
+
+
+class Context:
+    def __init__(self, root: Path, console: Console | None = None, env: dict[str, str] | None = None):
+        self.root = root
+        self.console = console or NullConsole()
+        self._env = env
+        self._project: Project | None = None
+        self._adapter: Adapter | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = load_project(self.root, self._env)
+        return self._project
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            from keel.adapters.registry import adapter_for
+
+            self._adapter = adapter_for(self.project)
+        return self._adapter
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- governance ------------------------------------------------------------------
+
+    def snapshot(self, sample: bool = True) -> Snapshot:
+        project, adapter = self.project, self.adapter
+        managed = {s.name for s in project.schemas()}
+        actual = adapter.read_state(managed, set(r.upper() for r in project.spec.roles))
+        with self.console.progress("classifying") as bar:
+            desired, coverage = build_desired(
+                project, actual, adapter, sample=sample,
+                progress=lambda done, total: bar.update(done, total),
+            )
+        self._check_tag_lengths(desired)
+        return Snapshot(actual, desired, coverage)
+
+    def _check_tag_lengths(self, desired: DesiredState) -> None:
+        limit = self.project.spec.metadata_tag.max_length
+        problems = [
+            Problem("(warehouse)", None, f"{key.object_type} {key.object_name}: tag value is "
+                    f"{len(value)} characters, over the limit of {limit}")
+            for key, value in desired.tags.items() if len(value) > limit
+        ]
+        if problems:
+            raise ProjectError(problems)
+
+    def plan(self, snap: Snapshot | None = None) -> Plan:
+        snap = snap or self.snapshot()
+        changes = tuple(self.adapter.render(c) for c in diff(snap.desired, snap.actual))
+        notes: list[str] = []
+        if not self.adapter.caps.enforces_grants:
+            notes.append(f"roles and grants: recorded in SOPHIA_OPS, not enforced by "
+                         f"{self.adapter.name}")
+        return Plan(changes, snap.fingerprint, self.adapter.name, self.project.spec.name,
+                    tuple(notes))
+
+    def apply(
+        self, plan: Plan | None = None, progress: Callable[[Change], None] | None = None
+    ) -> tuple[Plan, ApplyResult]:
+        snap = self.snapshot()
+        if plan is None:
+            plan = self.plan(snap)
+        else:
+            if plan.engine != self.adapter.name:
+                raise PlanError(f"the plan was made for {plan.engine}, this project uses "
+                                f"{self.adapter.name}")
+            if plan.fingerprint != snap.fingerprint:
+                raise PlanError(
+                    "the warehouse or the project changed since this plan was made "
+                    f"(fingerprint {plan.fingerprint}, now {snap.fingerprint}); nothing was "
+                    "applied. Run keel plan again and review the new plan."
+                )
+        return plan, apply_plan(plan, self.adapter, progress)
+
+    def audit(self) -> audit_mod.AuditReport:
+        snap = self.snapshot()
+        return audit_mod.audit(self.project, snap.desired, snap.coverage, snap.actual,
+                               self.adapter.name, self.adapter.caps.enforces_grants)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        project, adapter = self.project, self.adapter
+        managed = [s.name for s in project.schemas()]
+        actual = adapter.read_state(set(managed), set(r.upper() for r in project.spec.roles))
+        return catalog_mod.catalog(actual, managed)
+
+    def classify(self, write: bool = False) -> dict[str, Any]:
+        from keel.governance.proposals import write_proposals
+
+        snap = self.snapshot()
+        proposals = [
+            {"object_type": p.key.object_type, "name": p.key.object_name, "metadata": p.tag,
+             "reasons": list(p.reasons)}
+            for p in snap.desired.proposals
+        ]
+        written: list[str] = []
+        skipped: list[str] = []
+        if write and snap.desired.proposals:
+            written, skipped = write_proposals(self.project, snap.desired.proposals, snap.actual)
+            self._project = None  # the contracts changed
+        return {"proposals": proposals, "written": written, "skipped": skipped}
+
+
+def tag_dict(value: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise KeelError(f"not a tag value: {value!r}") from exc
+    return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,1 @@
+"""Governance: desired state, classification, audit and catalog."""

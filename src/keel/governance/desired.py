@@ -1,0 +1,172 @@
+"""Desired state: what the project says the warehouse should be, given what exists.
+
+Tags depend on what exists: a contract's table is tagged where it has landed
+(``<SOURCE>_DATA_RAW`` and ``<SOURCE>_DATA`` carry the same tags), and tables
+or columns no contract covers get metadata proposed by classification, from
+their names and a bounded sample of their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from keel import ops
+from keel.adapters.base import Adapter
+from keel.governance.classify_rules import (
+    ColumnProposal,
+    classify_column,
+    entity_type_for_table,
+    table_pii_level,
+    table_vector_index,
+)
+from keel.project.loader import Column, ManagedSchema, Project, Stream, tag_json
+from keel.resources import ActualState, DesiredState, Grant, Membership, Proposal, TableInfo, TagKey
+
+TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER VARYING")
+READ = ("SELECT",)
+WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def is_airbyte_meta(column: str) -> bool:
+    upper = column.upper()
+    return upper.startswith("_AIRBYTE_") or upper.startswith("_AB_")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which objects must carry the tag: every table, and the critical columns."""
+
+    tables: frozenset[TagKey]
+    critical_columns: frozenset[TagKey]
+
+
+def grants_for(project: Project) -> tuple[dict[str, str], set[Grant], set[Membership]]:
+    roles: dict[str, str] = {}
+    grants: set[Grant] = set()
+    members: set[Membership] = set()
+    for name, spec in project.spec.roles.items():
+        role = name.upper()
+        roles[role] = spec.description or ""
+        levels = (
+            (spec.read, ("USAGE",), READ),
+            (spec.write, ("USAGE", "CREATE"), WRITE),
+            (spec.own, ("USAGE", "CREATE"), WRITE),
+        )
+        for patterns, on_schema, on_tables in levels:
+            for schema in project.expand_schema_patterns(patterns):
+                grants.update(Grant(role, p, "SCHEMA", schema) for p in on_schema)
+                for priv in on_tables:
+                    grants.add(Grant(role, priv, "ALL_TABLES", schema))
+                    grants.add(Grant(role, priv, "FUTURE_TABLES", schema))
+        members.update(Membership(role, m.upper()) for m in spec.granted_to)
+    return roles, grants, members
+
+
+def stream_index(project: Project) -> dict[tuple[str, str], Stream]:
+    index: dict[tuple[str, str], Stream] = {}
+    for stream in project.streams.values():
+        index[(stream.raw_schema, stream.table)] = stream
+        index[(stream.data_schema, stream.table)] = stream
+    return index
+
+
+def _column_tag(p: ColumnProposal) -> dict[str, str]:
+    tag = {"pii_level": p.pii_level}
+    if p.is_primary_identifier:
+        tag["is_primary_identifier"] = "true"
+    if p.vector_index:
+        tag["vector_index"] = "true"
+    return tag
+
+
+def _is_text(data_type: str) -> bool:
+    return data_type.upper().startswith(TEXT_TYPES)
+
+
+def build_desired(
+    project: Project,
+    actual: ActualState,
+    adapter: Adapter | None,
+    sample: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[DesiredState, Coverage]:
+    schemas = project.schemas()
+    by_name: dict[str, ManagedSchema] = {s.name: s for s in schemas}
+    desired = DesiredState(schemas=[s.name for s in schemas], managed_schemas=set(by_name))
+    desired.roles, desired.grants, desired.memberships = grants_for(project)
+    keys = project.tag_keys
+    for s in schemas:
+        if s.tag:
+            desired.tags[TagKey("schema", s.name)] = tag_json(s.tag)
+
+    index = stream_index(project)
+    tables = [
+        t for (schema, name), t in sorted(actual.tables.items())
+        if schema in by_name and not (schema == ops.OPS_SCHEMA and name in ops.OPS_TABLE_NAMES)
+    ]
+    # one bounded sample for every uncovered text column, in as few queries as the adapter allows
+    targets: list[tuple[str, str, str]] = []
+    for t in tables:
+        stream = index.get((t.schema, t.name))
+        if t.kind == "table" and t.rows == 0:
+            continue
+        for column, data_type in t.columns:
+            covered = stream is not None and stream.column(column) is not None
+            if not covered and not is_airbyte_meta(column) and _is_text(data_type):
+                targets.append((t.schema, t.name, column))
+    samples: dict[tuple[str, str, str], list[str]] = {}
+    limit = project.spec.classification.sample_rows
+    if sample and adapter is not None and targets and limit > 0:
+        samples = adapter.sample(targets, limit)
+
+    tables_cov: set[TagKey] = set()
+    columns_cov: set[TagKey] = set()
+    for i, t in enumerate(tables):
+        if progress:
+            progress(i + 1, len(tables))
+        stream = index.get((t.schema, t.name))
+        ms = by_name[t.schema]
+        table_key = TagKey("table", t.qualified)
+        tables_cov.add(table_key)
+        proposals: list[tuple[str, ColumnProposal]] = []
+        for column, data_type in t.columns:
+            key = TagKey("column", f"{t.qualified}.{column}")
+            contract_col: Column | None = stream.column(column) if stream else None
+            if contract_col is not None:
+                if contract_col.critical:
+                    desired.tags[key] = tag_json(contract_col.tag)
+                    columns_cov.add(key)
+                continue
+            if is_airbyte_meta(column):
+                continue
+            p = classify_column(column, data_type, samples.get((t.schema, t.name, column), []))
+            proposals.append((column, p))
+            if p.critical:
+                tag = _column_tag(p)
+                desired.tags[key] = tag_json(tag)
+                desired.proposals.append(Proposal(key, tag, p.reasons))
+                columns_cov.add(key)
+        if stream is not None:
+            desired.tags[table_key] = tag_json(stream.tag)
+            continue
+        tag = _table_proposal(t, ms, project, keys, [p for _, p in proposals])
+        desired.tags[table_key] = tag_json(tag)
+        desired.proposals.append(Proposal(table_key, tag, (f"not in any contract; {t.kind} in {t.schema}",)))
+    return desired, Coverage(frozenset(tables_cov), frozenset(columns_cov))
+
+
+def _table_proposal(
+    t: TableInfo, ms: ManagedSchema, project: Project, keys: dict[str, list[str]],
+    columns: list[ColumnProposal],
+) -> dict[str, str]:
+    tag: dict[str, str] = {"entity_type": entity_type_for_table(t.name.lower(), keys["entity_type"])}
+    if ms.source:
+        tag["data_source"] = ms.source
+        tag["update_frequency"] = project.spec.sources[ms.source].schedule
+    elif "internal" in keys.get("data_source", []):
+        tag["data_source"] = "internal"
+    tag["pii_level"] = table_pii_level(columns) if columns else "none"
+    if "vector_index" in keys:
+        tag["vector_index"] = "true" if table_vector_index(columns) else "false"
+    return {k: v for k, v in tag.items() if k in keys and (not keys[k] or v in keys[k])}

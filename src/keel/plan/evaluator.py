@@ -1,0 +1,78 @@
+"""Carry out a Plan, change by change, logging each in SOPHIA_OPS.KEEL_APPLY_LOG.
+
+Each change runs in its own transaction together with its log row, so a
+change is either applied and logged, or neither. On engines whose DDL
+auto-commits (Snowflake) every statement keel emits is idempotent (IF NOT
+EXISTS, SET TAG, GRANT), so re-running a half-applied plan is safe. When a
+change fails the apply stops and says what was applied and what was not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from keel import ops
+from keel.adapters.base import NOW, Adapter
+from keel.errors import ApplyError, KeelError
+from keel.plan.model import Change, Plan
+
+
+@dataclass
+class ApplyResult:
+    apply_id: str
+    applied: list[Change] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"apply_id": self.apply_id, "applied": len(self.applied),
+                "changes": [c.to_dict() for c in self.applied]}
+
+
+def _log_row(apply_id: str, seq: int, change: Change, status: str, error: str | None,
+             fingerprint: str, user: str) -> dict[str, object]:
+    return {
+        "APPLY_ID": apply_id, "SEQ": seq, "CHANGE_KIND": change.kind, "OBJECT_NAME": change.object,
+        "SQL_TEXT": ";\n".join(change.sql), "STATUS": status, "ERROR": error,
+        "FINGERPRINT": fingerprint, "APPLIED_BY": user, "APPLIED_AT": NOW,
+    }
+
+
+def apply_plan(
+    plan: Plan, adapter: Adapter, progress: Callable[[Change], None] | None = None
+) -> ApplyResult:
+    apply_id = uuid.uuid4().hex[:12]
+    user = adapter.current_user()
+    result = ApplyResult(apply_id)
+    log_ready = not any(c.kind == "bootstrap_ops" for c in plan.changes)
+    for seq, change in enumerate(plan.changes):
+        try:
+            with adapter.transaction():
+                for statement in change.sql:
+                    adapter.execute(statement)
+                if change.kind == "bootstrap_ops":
+                    log_ready = True
+                if log_ready:
+                    row = _log_row(apply_id, seq, change, "applied", None, plan.fingerprint, user)
+                    adapter.execute(adapter.insert_sql(ops.KEEL_APPLY_LOG, [row]))
+        except KeelError as exc:
+            rest = plan.changes[seq + 1 :]
+            if log_ready:
+                row = _log_row(apply_id, seq, change, "failed", exc.message[:2000], plan.fingerprint, user)
+                try:
+                    adapter.execute(adapter.insert_sql(ops.KEEL_APPLY_LOG, [row]))
+                except KeelError:
+                    pass  # the log is best effort once the warehouse refuses; the error says it all
+            applied = [f"{c.kind} {c.object}" for c in result.applied]
+            raise ApplyError(
+                f"apply {apply_id} stopped at change {seq + 1} of {len(plan.changes)} "
+                f"({change.kind} {change.object}): {exc.message}\n"
+                f"  applied: {len(applied)} change(s); not applied: {len(rest) + 1} "
+                f"(this one and {len(rest)} after it). Fix the cause and run keel apply again.",
+                applied=applied, failed=f"{change.kind} {change.object}",
+                not_applied=[f"{c.kind} {c.object}" for c in rest],
+            ) from exc
+        result.applied.append(change)
+        if progress:
+            progress(change)
+    return result

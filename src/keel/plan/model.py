@@ -1,0 +1,126 @@
+"""A Plan is a value: an ordered list of Changes, each able to show its SQL.
+
+Building a plan has no side effects. A saved plan carries the fingerprint of
+the state it was built on; ``keel apply PLAN_FILE`` refuses it when the
+warehouse or the project has changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from keel.errors import PlanError
+
+ChangeKind = Literal[
+    "bootstrap_ops", "create_schema", "create_role", "grant_role", "revoke_role",
+    "grant", "revoke", "set_tag", "unset_tag",
+]
+
+# the order changes run in: what others depend on first
+KIND_ORDER: dict[str, int] = {
+    "bootstrap_ops": 0, "create_schema": 1, "create_role": 2, "grant_role": 3,
+    "revoke_role": 4, "revoke": 5, "grant": 6, "unset_tag": 7, "set_tag": 8,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    object: str
+    before: str | None = None
+    after: str | None = None
+    sql: tuple[str, ...] = ()
+    note: str | None = None  # e.g. "recorded, not enforced by this engine"
+    reason: str | None = None  # e.g. "proposed by classification: ..."
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def with_sql(self, sql: list[str], note: str | None = None) -> Change:
+        return replace(self, sql=tuple(sql), note=note if note is not None else self.note)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "object": self.object, "sql": list(self.sql)}
+        for key in ("before", "after", "note", "reason"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.data:
+            out["data"] = self.data
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Change:
+        return cls(
+            kind=raw["kind"], object=raw["object"], before=raw.get("before"),
+            after=raw.get("after"), sql=tuple(raw.get("sql", ())), note=raw.get("note"),
+            reason=raw.get("reason"), data=dict(raw.get("data", {})),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    fingerprint: str
+    engine: str
+    project: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for change in self.changes:
+            out[change.kind] = out.get(change.kind, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "keel-plan/1",
+            "engine": self.engine,
+            "project": self.project,
+            "fingerprint": self.fingerprint,
+            "summary": self.summary(),
+            "notes": list(self.notes),
+            "changes": [c.to_dict() for c in self.changes],
+            "checksum": self.checksum(),
+        }
+
+    def checksum(self) -> str:
+        body = json.dumps([c.to_dict() for c in self.changes], sort_keys=True)
+        return hashlib.sha256((self.fingerprint + body).encode()).hexdigest()[:16]
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"{path}:{exc.lineno}: not a keel plan (invalid JSON: {exc.msg})") from exc
+        if not isinstance(raw, dict) or raw.get("format") != "keel-plan/1":
+            raise PlanError(f"{path}: not a keel plan (expected format keel-plan/1)")
+        try:
+            plan = cls(
+                changes=tuple(Change.from_dict(c) for c in raw["changes"]),
+                fingerprint=str(raw["fingerprint"]), engine=str(raw["engine"]),
+                project=str(raw.get("project", "")), notes=tuple(raw.get("notes", ())),
+            )
+        except (KeyError, TypeError) as exc:
+            raise PlanError(f"{path}: not a keel plan (missing {exc})") from exc
+        if raw.get("checksum") != plan.checksum():
+            raise PlanError(f"{path}: the plan was edited after it was saved (checksum mismatch); "
+                            "run keel plan again")
+        return plan
+
+
+def fingerprint(actual: dict[str, object], desired: dict[str, object]) -> str:
+    text = json.dumps({"actual": actual, "desired": desired}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""The project on disk: ``keel.yml`` and ``contracts/*.yml``, loaded and validated."""

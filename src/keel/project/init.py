@@ -1,0 +1,96 @@
+"""``keel init``: write the Sophia project (keel.yml and one contract per source)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from keel.errors import KeelError
+from keel.project import sophia
+from keel.project.loader import CONTRACTS_DIR, PROJECT_FILE
+
+HEADER = """\
+# keel project: the platform's warehouse, tags, roles, sources and alerts.
+# Secrets come from environment variables (${VAR}); they are never stored here
+# and never printed. See docs/contracts.md and docs/concepts.md.
+"""
+
+CONTRACT_HEADER = """\
+# Data contract for the {source} source, in dbt's sources format (version 2):
+# an existing dbt project can use this file unchanged. Tag metadata lives in
+# `meta`; keel's own settings in `meta.keel`. `keel gate` runs the data_tests
+# on every new batch before anything leaves {schema}.
+"""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+        default_flow_style=None,
+    )
+
+
+def project_dict(engine: str = "duckdb") -> dict[str, Any]:
+    warehouse: dict[str, Any] = {"engine": engine}
+    if engine == "duckdb":
+        warehouse["path"] = ".keel/warehouse.duckdb"
+    elif engine == "postgres":
+        warehouse["dsn"] = "${KEEL_PG_DSN}"
+    else:
+        warehouse.update(account="${SNOWFLAKE_ACCOUNT}", user="${SNOWFLAKE_USER}",
+                         password="${SNOWFLAKE_PASSWORD}", role="SOPHIA_AI_ADMIN_ROLE",
+                         warehouse="${SNOWFLAKE_WAREHOUSE}", database="${SNOWFLAKE_DATABASE}")
+    return {
+        "version": 1,
+        "name": "sophia-ai",
+        "warehouse": warehouse,
+        "metadata_tag": {"name": "SOPHIA_AI_METADATA", "schema": "SOPHIA_OPS",
+                         "max_length": 256, "keys": sophia.TAG_KEYS},
+        "schemas": sophia.PLATFORM_SCHEMAS,
+        "roles": sophia.ROLES,
+        "sources": {
+            name: {
+                "description": f"{name.capitalize()} (Airbyte connection {name}-to-snowflake).",
+                "schedule": spec["schedule"],
+                "airbyte": {"connection_name": f"{name}-to-snowflake"},
+                "connector": "demo",
+            }
+            for name, spec in sophia.SOURCES.items()
+        },
+        "alerts": {
+            "slack": {"webhook_url": "${SLACK_WEBHOOK_URL:-}"},
+            "pagerduty": {"routing_key": "${PAGERDUTY_ROUTING_KEY:-}"},
+            "console": {"path": ".keel/alerts.log"},
+        },
+        "serve": {"public_url": "http://127.0.0.1:8787", "token": "${KEEL_WEBHOOK_TOKEN:-}"},
+    }
+
+
+def write_project(directory: Path, *, engine: str = "duckdb", force: bool = False) -> list[Path]:
+    """Write the Sophia project into ``directory``; refuse to overwrite without ``force``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    targets: dict[Path, str] = {directory / PROJECT_FILE: HEADER + dump(project_dict(engine))}
+    for source in sophia.SOURCES:
+        text = CONTRACT_HEADER.format(source=source, schema=f"{source.upper()}_DATA_RAW")
+        targets[directory / CONTRACTS_DIR / f"{source}.yml"] = text + dump(sophia.contract(source))
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        names = ", ".join(str(p.relative_to(directory)) for p in existing)
+        raise KeelError(f"{directory} already has {names}; use --force to overwrite")
+    (directory / CONTRACTS_DIR).mkdir(exist_ok=True)
+    for path, text in targets.items():
+        path.write_text(text, encoding="utf-8")
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(".keel/\n", encoding="utf-8")
+    return list(targets)

@@ -1,0 +1,226 @@
+"""Pydantic models of ``keel.yml`` and of a contract file (dbt sources, version 2).
+
+Models are strict about their own keys (``extra="forbid"``) so a typo is an
+error with a hint, except where dbt allows free-form content (``meta``,
+``config``). Data tests are normalised into :class:`DataTest` by the loader
+before the contract is validated, so every test carries its file and line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+Engine = Literal["duckdb", "postgres", "snowflake"]
+Schedule = Literal["hourly", "daily", "streaming", "manual"]
+Severity = Literal["error", "warn"]
+OnFail = Literal["block", "quarantine_rows"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Warehouse(Strict):
+    engine: Engine = "duckdb"
+    path: str = ".keel/warehouse.duckdb"
+    dsn: SecretStr | None = None
+    account: str | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    private_key_path: str | None = None
+    authenticator: str | None = None
+    role: str | None = None
+    warehouse: str | None = None
+    database: str | None = None
+
+
+class MetadataTag(Strict):
+    name: str = "SOPHIA_AI_METADATA"
+    schema_: str = Field("SOPHIA_OPS", alias="schema")
+    max_length: int = Field(256, ge=16, le=256)
+    keys: dict[str, list[str]]
+
+
+class SchemaSpec(Strict):
+    description: str | None = None
+    meta: dict[str, str] = {}
+    kind: Literal["platform", "data"] = "platform"
+
+
+class RoleSpec(Strict):
+    description: str | None = None
+    read: list[str] = []
+    write: list[str] = []
+    own: list[str] = []
+    granted_to: list[str] = []
+    masked_pii_levels: list[str] = []
+
+
+class AirbyteRef(Strict):
+    connection_id: str | None = None
+    connection_name: str | None = None
+
+
+class DbtTransform(Strict):
+    project_dir: str
+    select: str | None = None
+
+
+class Transform(Strict):
+    dbt: DbtTransform | None = None
+    command: list[str] | None = None
+
+
+class SourceSpec(Strict):
+    description: str | None = None
+    schedule: Schedule = "hourly"
+    airbyte: AirbyteRef | None = None
+    connector: str = "demo"
+    config: dict[str, Any] = {}
+    streams: list[str] | None = None
+    transform: Transform | None = None
+
+
+class SlackAlerts(Strict):
+    webhook_url: SecretStr | None = None
+
+
+class PagerDutyAlerts(Strict):
+    routing_key: SecretStr | None = None
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+
+
+class ConsoleAlerts(Strict):
+    path: str | None = ".keel/alerts.log"
+
+
+class Alerts(Strict):
+    slack: SlackAlerts = SlackAlerts()
+    pagerduty: PagerDutyAlerts = PagerDutyAlerts()
+    console: ConsoleAlerts = ConsoleAlerts()
+
+
+class AirbyteApi(Strict):
+    api_url: str = "https://api.airbyte.com/v1"
+    workspace_id: str | None = None
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    token: SecretStr | None = None
+    poll_minutes: int = Field(5, ge=1, le=1440)
+
+
+class Serve(Strict):
+    public_url: str = "http://127.0.0.1:8787"
+    token: SecretStr | None = None
+
+
+class Classification(Strict):
+    sample_rows: int = Field(50, ge=0, le=10_000)
+    long_text_chars: int = Field(200, ge=1)
+
+
+class ProjectFile(Strict):
+    """``keel.yml``."""
+
+    version: Literal[1] = 1
+    name: str = "keel"
+    warehouse: Warehouse = Warehouse()
+    metadata_tag: MetadataTag
+    schemas: dict[str, SchemaSpec] = {}
+    roles: dict[str, RoleSpec] = {}
+    sources: dict[str, SourceSpec] = {}
+    alerts: Alerts = Alerts()
+    airbyte: AirbyteApi | None = None
+    serve: Serve = Serve()
+    classification: Classification = Classification()
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, value: dict[str, SourceSpec]) -> dict[str, SourceSpec]:
+        for name in value:
+            if not name.replace("_", "").isalnum() or not name[:1].isalpha():
+                raise ValueError(f"source name {name!r} must be letters, digits and underscores")
+        return value
+
+
+# ---- contracts (dbt sources format) -------------------------------------------------
+
+
+class DataTest(Strict):
+    """One data test, normalised from any of dbt's spellings."""
+
+    name: str
+    args: dict[str, Any] = {}
+    severity: Severity = "error"
+    where: str | None = None
+    column: str | None = None
+    file: str = ""
+    line: int = 0
+
+
+class Freshness(Strict):
+    warn_after: dict[str, Any] | None = None
+    error_after: dict[str, Any] | None = None
+    filter: str | None = None
+
+
+class KeelMeta(Strict):
+    primary_key: list[str] = []
+    cursor: str | None = None
+    critical: bool = False
+    on_fail: OnFail = "block"
+    deleted_at: str | None = None
+
+    @field_validator("primary_key", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class ColumnContract(Strict):
+    name: str
+    description: str | None = None
+    data_type: str | None = None
+    meta: dict[str, Any] = {}
+    data_tests: list[DataTest] = []
+    tags: list[str] = []
+    quote: bool | None = None
+    config: dict[str, Any] = {}
+    constraints: list[Any] = []
+
+
+class TableContract(Strict):
+    name: str
+    description: str | None = None
+    identifier: str | None = None
+    meta: dict[str, Any] = {}
+    loaded_at_field: str | None = None
+    freshness: Freshness | None = None
+    columns: list[ColumnContract] = []
+    data_tests: list[DataTest] = []
+    tags: list[str] = []
+    config: dict[str, Any] = {}
+    quoting: dict[str, Any] = {}
+    external: dict[str, Any] | None = None
+
+
+class SourceContract(Strict):
+    name: str
+    description: str | None = None
+    database: str | None = None
+    schema_: str | None = Field(None, alias="schema")
+    meta: dict[str, Any] = {}
+    loader: str | None = None
+    loaded_at_field: str | None = None
+    freshness: Freshness | None = None
+    tables: list[TableContract] = []
+    tags: list[str] = []
+    config: dict[str, Any] = {}
+    quoting: dict[str, Any] = {}
+
+
+class ContractFile(Strict):
+    version: Literal[2]
+    sources: list[SourceContract]
