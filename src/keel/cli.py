@@ -36,8 +36,14 @@ def _console(json_mode: bool) -> Console:
 def command(fn: F) -> F:
     """Common options (--project, --json) and error handling for every command."""
 
-    @click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
-                  default=Path("."), show_default=True, help="The keel project folder.")
+    @click.option(
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="The keel project folder.",
+    )
     @click.option("--json", "json_mode", is_flag=True, help="Print JSON for scripts.")
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -59,8 +65,10 @@ def command(fn: F) -> F:
         except Exception as exc:  # a bug in keel: still no traceback without --debug
             if State.debug:
                 raise
-            console.error(f"internal error: {type(exc).__name__}: {exc} "
-                          "(run with --debug for the traceback, and please report it)")
+            console.error(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback, and please report it)"
+            )
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -87,12 +95,18 @@ def main(debug: bool) -> None:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
-@click.option("--engine", type=click.Choice(["duckdb", "postgres", "snowflake"]), default="duckdb",
-              show_default=True, help="The warehouse engine the project targets.")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "postgres", "snowflake"]),
+    default="duckdb",
+    show_default=True,
+    help="The warehouse engine the project targets.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
 @command
-def init(directory: Path, engine: str, force: bool, project_dir: Path, json_mode: bool,
-         console: Console) -> None:
+def init(
+    directory: Path, engine: str, force: bool, project_dir: Path, json_mode: bool, console: Console
+) -> None:
     """Write the Sophia AI project (keel.yml and contracts/) into DIRECTORY."""
     from keel.project.init import write_project
 
@@ -110,9 +124,17 @@ def _render_plan(console: Console, plan: Any) -> None:
     if plan.empty:
         console.ok("no changes: the warehouse matches the project")
         return
-    symbols = {"create_schema": "+", "create_role": "+", "grant": "+", "grant_role": "+",
-               "bootstrap_ops": "+", "set_tag": "~", "unset_tag": "-", "revoke": "-",
-               "revoke_role": "-"}
+    symbols = {
+        "create_schema": "+",
+        "create_role": "+",
+        "grant": "+",
+        "grant_role": "+",
+        "bootstrap_ops": "+",
+        "set_tag": "~",
+        "unset_tag": "-",
+        "revoke": "-",
+        "revoke_role": "-",
+    }
     for change in plan.changes:
         text = f"{symbols.get(change.kind, '~')} {change.kind:<13} {change.object}"
         console.line(text, style="bold")
@@ -126,20 +148,27 @@ def _render_plan(console: Console, plan: Any) -> None:
         console.sql(list(change.sql), indent="      ")
     counts = ", ".join(f"{n} {k}" for k, n in plan.summary().items())
     console.line()
-    console.line(f"Plan: {len(plan.changes)} change(s): {counts}. Fingerprint {plan.fingerprint}.",
-                 style="bold")
+    console.line(
+        f"Plan: {len(plan.changes)} change(s): {counts}. Fingerprint {plan.fingerprint}.",
+        style="bold",
+    )
     for note in plan.notes:
         console.line(f"note: {note}", style="yellow")
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Save the plan to FILE for `keel apply FILE`.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan to FILE for `keel apply FILE`.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+)
 @command
-def plan(out: Path | None, detailed_exitcode: bool, project_dir: Path, json_mode: bool,
-         console: Console) -> None:
+def plan(
+    out: Path | None, detailed_exitcode: bool, project_dir: Path, json_mode: bool, console: Console
+) -> None:
     """Show what apply would change: desired (project) vs actual (warehouse)."""
     with _context(project_dir, console) as ctx:
         result = ctx.plan()
@@ -159,8 +188,9 @@ def plan(out: Path | None, detailed_exitcode: bool, project_dir: Path, json_mode
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @command
-def apply(plan_file: Path | None, yes: bool, project_dir: Path, json_mode: bool,
-          console: Console) -> None:
+def apply(
+    plan_file: Path | None, yes: bool, project_dir: Path, json_mode: bool, console: Console
+) -> None:
     """Carry out a plan (PLAN_FILE, or a fresh one after confirmation)."""
     from keel.errors import KeelError
     from keel.plan.model import Plan
@@ -179,8 +209,10 @@ def apply(plan_file: Path | None, yes: bool, project_dir: Path, json_mode: bool,
                 _render_plan(console, fresh)
             if not yes:
                 if not sys.stdin.isatty():
-                    raise KeelError("refusing to apply without confirmation in a non-interactive "
-                                    "session; pass --yes, or save a plan with --out and apply it")
+                    raise KeelError(
+                        "refusing to apply without confirmation in a non-interactive "
+                        "session; pass --yes, or save a plan with --out and apply it"
+                    )
                 click.confirm(f"Apply {len(fresh.changes)} change(s)?", abort=True)
             saved = fresh
         with console.progress("applying", total=len(saved.changes)) as bar:
@@ -188,8 +220,10 @@ def apply(plan_file: Path | None, yes: bool, project_dir: Path, json_mode: bool,
     if json_mode:
         console.emit_json(result.to_dict())
     else:
-        console.ok(f"applied {len(result.applied)} change(s) (apply id {result.apply_id}, "
-                   "logged in SOPHIA_OPS.KEEL_APPLY_LOG)")
+        console.ok(
+            f"applied {len(result.applied)} change(s) (apply id {result.apply_id}, "
+            "logged in SOPHIA_OPS.KEEL_APPLY_LOG)"
+        )
 
 
 @main.command()
@@ -205,16 +239,23 @@ def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
         cov = data["tag_coverage"]
         console.heading(f"Audit ({report.engine})")
         t, c = cov["tables"], cov["critical_columns"]
-        console.line(f"  tag coverage, tables:           {t['tagged']}/{t['total']} ({t['percent']}%)")
-        console.line(f"  tag coverage, critical columns: {c['tagged']}/{c['total']} ({c['percent']}%)")
+        console.line(
+            f"  tag coverage, tables:           {t['tagged']}/{t['total']} ({t['percent']}%)"
+        )
+        console.line(
+            f"  tag coverage, critical columns: {c['tagged']}/{c['total']} ({c['percent']}%)"
+        )
         tests = ", ".join(f"{k} {v}" for k, v in data["tests"]["sources"].items())
         console.line(f"  data tests per source:          {tests}")
         console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
         for note in report.notes:
             console.line(f"  note: {note}", style="yellow")
         if report.violations:
-            console.table(f"{len(report.violations)} violation(s)", ["kind", "object", "message"],
-                          [(v.kind, v.object, v.message) for v in report.violations[:200]])
+            console.table(
+                f"{len(report.violations)} violation(s)",
+                ["kind", "object", "message"],
+                [(v.kind, v.object, v.message) for v in report.violations[:200]],
+            )
             if len(report.violations) > 200:
                 console.line(f"  ... and {len(report.violations) - 200} more (use --json)")
         else:
@@ -236,18 +277,30 @@ def classify(write: bool, project_dir: Path, json_mode: bool, console: Console) 
     if not result["proposals"]:
         console.ok("nothing to classify: every object is covered by a contract")
         return
-    console.table("Proposals", ["object", "metadata", "why"],
-                  [(f"{p['object_type']} {p['name']}",
-                    ", ".join(f"{k}={v}" for k, v in p["metadata"].items()),
-                    "; ".join(p["reasons"])) for p in result["proposals"]])
+    console.table(
+        "Proposals",
+        ["object", "metadata", "why"],
+        [
+            (
+                f"{p['object_type']} {p['name']}",
+                ", ".join(f"{k}={v}" for k, v in p["metadata"].items()),
+                "; ".join(p["reasons"]),
+            )
+            for p in result["proposals"]
+        ],
+    )
     if write:
-        console.ok(f"wrote {len(result['written'])} proposal(s) into the contracts "
-                   "(comments other than the file header are not kept)")
+        console.ok(
+            f"wrote {len(result['written'])} proposal(s) into the contracts "
+            "(comments other than the file header are not kept)"
+        )
         for s in result["skipped"]:
             console.warn(f"not written: {s}")
     else:
-        console.line("keel apply tags these as proposed; keel classify --write puts them in the "
-                     "contracts for review")
+        console.line(
+            "keel apply tags these as proposed; keel classify --write puts them in the "
+            "contracts for review"
+        )
 
 
 @main.command()
@@ -266,5 +319,6 @@ def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
             continue
         text = "-" if meta is None else ", ".join(f"{k}={v}" for k, v in meta.items())
         rows.append((o["object_type"], o["name"], text))
-    console.table("Catalog (untagged columns omitted; --json lists all)", ["type", "name", "metadata"],
-                  rows)
+    console.table(
+        "Catalog (untagged columns omitted; --json lists all)", ["type", "name", "metadata"], rows
+    )

@@ -64,8 +64,9 @@ class Console:
         if self._err is None:
             from rich.console import Console as RichConsole
 
-            self._err = RichConsole(stderr=True, highlight=False, soft_wrap=True,
-                                    no_color=self._color is False)
+            self._err = RichConsole(
+                stderr=True, highlight=False, soft_wrap=True, no_color=self._color is False
+            )
         return self._err
 
     # ---- results ----------------------------------------------------------------------
@@ -97,7 +98,9 @@ class Console:
     def error(self, text: str) -> None:
         self.err.print("error: " + text, style="bold red", markup=False)
 
-    def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def table(
+        self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         if self.json_mode or self.quiet:
             return
         from rich.table import Table
@@ -122,10 +125,22 @@ class Console:
         if self.json_mode or self.quiet or not self.err.is_terminal:
             yield _NoProgress()
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=self.err, transient=True) as p:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        ) as p:
             yield _RichProgress(p, p.add_task(description, total=total))
 
 

@@ -39,7 +39,9 @@ class Snapshot:
 
 
 class Context:
-    def __init__(self, root: Path, console: Console | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self, root: Path, console: Console | None = None, env: dict[str, str] | None = None
+    ):
         self.root = root
         self.console = console or NullConsole()
         self._env = env
@@ -76,10 +78,13 @@ class Context:
     def snapshot(self, sample: bool = True) -> Snapshot:
         project, adapter = self.project, self.adapter
         managed = {s.name for s in project.schemas()}
-        actual = adapter.read_state(managed, set(r.upper() for r in project.spec.roles))
+        actual = adapter.read_state(managed, {r.upper() for r in project.spec.roles})
         with self.console.progress("classifying") as bar:
             desired, coverage = build_desired(
-                project, actual, adapter, sample=sample,
+                project,
+                actual,
+                adapter,
+                sample=sample,
                 progress=lambda done, total: bar.update(done, total),
             )
         self._check_tag_lengths(desired)
@@ -88,9 +93,14 @@ class Context:
     def _check_tag_lengths(self, desired: DesiredState) -> None:
         limit = self.project.spec.metadata_tag.max_length
         problems = [
-            Problem("(warehouse)", None, f"{key.object_type} {key.object_name}: tag value is "
-                    f"{len(value)} characters, over the limit of {limit}")
-            for key, value in desired.tags.items() if len(value) > limit
+            Problem(
+                "(warehouse)",
+                None,
+                f"{key.object_type} {key.object_name}: tag value is "
+                f"{len(value)} characters, over the limit of {limit}",
+            )
+            for key, value in desired.tags.items()
+            if len(value) > limit
         ]
         if problems:
             raise ProjectError(problems)
@@ -100,10 +110,12 @@ class Context:
         changes = tuple(self.adapter.render(c) for c in diff(snap.desired, snap.actual))
         notes: list[str] = []
         if not self.adapter.caps.enforces_grants:
-            notes.append(f"roles and grants: recorded in SOPHIA_OPS, not enforced by "
-                         f"{self.adapter.name}")
-        return Plan(changes, snap.fingerprint, self.adapter.name, self.project.spec.name,
-                    tuple(notes))
+            notes.append(
+                f"roles and grants: recorded in SOPHIA_OPS, not enforced by {self.adapter.name}"
+            )
+        return Plan(
+            changes, snap.fingerprint, self.adapter.name, self.project.spec.name, tuple(notes)
+        )
 
     def apply(
         self, plan: Plan | None = None, progress: Callable[[Change], None] | None = None
@@ -113,8 +125,9 @@ class Context:
             plan = self.plan(snap)
         else:
             if plan.engine != self.adapter.name:
-                raise PlanError(f"the plan was made for {plan.engine}, this project uses "
-                                f"{self.adapter.name}")
+                raise PlanError(
+                    f"the plan was made for {plan.engine}, this project uses {self.adapter.name}"
+                )
             if plan.fingerprint != snap.fingerprint:
                 raise PlanError(
                     "the warehouse or the project changed since this plan was made "
@@ -125,13 +138,19 @@ class Context:
 
     def audit(self) -> audit_mod.AuditReport:
         snap = self.snapshot()
-        return audit_mod.audit(self.project, snap.desired, snap.coverage, snap.actual,
-                               self.adapter.name, self.adapter.caps.enforces_grants)
+        return audit_mod.audit(
+            self.project,
+            snap.desired,
+            snap.coverage,
+            snap.actual,
+            self.adapter.name,
+            self.adapter.caps.enforces_grants,
+        )
 
     def catalog(self) -> list[dict[str, Any]]:
         project, adapter = self.project, self.adapter
         managed = [s.name for s in project.schemas()]
-        actual = adapter.read_state(set(managed), set(r.upper() for r in project.spec.roles))
+        actual = adapter.read_state(set(managed), {r.upper() for r in project.spec.roles})
         return catalog_mod.catalog(actual, managed)
 
     def classify(self, write: bool = False) -> dict[str, Any]:
@@ -139,8 +158,12 @@ class Context:
 
         snap = self.snapshot()
         proposals = [
-            {"object_type": p.key.object_type, "name": p.key.object_name, "metadata": p.tag,
-             "reasons": list(p.reasons)}
+            {
+                "object_type": p.key.object_type,
+                "name": p.key.object_name,
+                "metadata": p.tag,
+                "reasons": list(p.reasons),
+            }
             for p in snap.desired.proposals
         ]
         written: list[str] = []

@@ -19,7 +19,9 @@ OPS_SCHEMA = "SOPHIA_OPS"
 @dataclass(frozen=True)
 class OpsTable:
     name: str
-    columns: tuple[tuple[str, str], ...]  # (NAME, portable type: VARCHAR BIGINT DOUBLE BOOLEAN TIMESTAMP)
+    columns: tuple[
+        tuple[str, str], ...
+    ]  # (NAME, portable type: VARCHAR BIGINT DOUBLE BOOLEAN TIMESTAMP)
     primary_key: tuple[str, ...] = ()
 
     @property
@@ -27,33 +29,45 @@ class OpsTable:
         return [c for c, _ in self.columns]
 
 
-V, I, T, B, D = "VARCHAR", "BIGINT", "TIMESTAMP", "BOOLEAN", "DOUBLE"
+V, INT, T = "VARCHAR", "BIGINT", "TIMESTAMP"
 
 KEEL_TAGS = OpsTable(
     "KEEL_TAGS",
     (("OBJECT_TYPE", V), ("OBJECT_NAME", V), ("TAG_NAME", V), ("TAG_VALUE", V), ("UPDATED_AT", T)),
     ("OBJECT_TYPE", "OBJECT_NAME", "TAG_NAME"),
 )
-KEEL_ROLES = OpsTable("KEEL_ROLES", (("ROLE_NAME", V), ("COMMENT", V), ("UPDATED_AT", T)), ("ROLE_NAME",))
+KEEL_ROLES = OpsTable(
+    "KEEL_ROLES", (("ROLE_NAME", V), ("COMMENT", V), ("UPDATED_AT", T)), ("ROLE_NAME",)
+)
 KEEL_GRANTS = OpsTable(
     "KEEL_GRANTS",
     (("ROLE_NAME", V), ("PRIVILEGE", V), ("OBJECT_TYPE", V), ("OBJECT_NAME", V), ("UPDATED_AT", T)),
     ("ROLE_NAME", "PRIVILEGE", "OBJECT_TYPE", "OBJECT_NAME"),
 )
 KEEL_ROLE_MEMBERS = OpsTable(
-    "KEEL_ROLE_MEMBERS", (("ROLE_NAME", V), ("MEMBER", V), ("UPDATED_AT", T)), ("ROLE_NAME", "MEMBER")
+    "KEEL_ROLE_MEMBERS",
+    (("ROLE_NAME", V), ("MEMBER", V), ("UPDATED_AT", T)),
+    ("ROLE_NAME", "MEMBER"),
 )
 KEEL_APPLY_LOG = OpsTable(
     "KEEL_APPLY_LOG",
     (
-        ("APPLY_ID", V), ("SEQ", I), ("CHANGE_KIND", V), ("OBJECT_NAME", V), ("SQL_TEXT", V),
-        ("STATUS", V), ("ERROR", V), ("FINGERPRINT", V), ("APPLIED_BY", V), ("APPLIED_AT", T),
+        ("APPLY_ID", V),
+        ("SEQ", INT),
+        ("CHANGE_KIND", V),
+        ("OBJECT_NAME", V),
+        ("SQL_TEXT", V),
+        ("STATUS", V),
+        ("ERROR", V),
+        ("FINGERPRINT", V),
+        ("APPLIED_BY", V),
+        ("APPLIED_AT", T),
     ),
     ("APPLY_ID", "SEQ"),
 )
 KEEL_STATE = OpsTable(
     "KEEL_STATE",
-    (("SOURCE", V), ("STREAM", V), ("STATE", V), ("RECORDS", I), ("UPDATED_AT", T)),
+    (("SOURCE", V), ("STREAM", V), ("STATE", V), ("RECORDS", INT), ("UPDATED_AT", T)),
     ("SOURCE", "STREAM"),
 )
 KEEL_WATERMARKS = OpsTable(
@@ -64,30 +78,62 @@ KEEL_WATERMARKS = OpsTable(
 KEEL_BATCHES = OpsTable(
     "KEEL_BATCHES",
     (
-        ("BATCH_ID", V), ("SOURCE", V), ("STREAM", V), ("STATUS", V), ("ROWS", I),
-        ("MIN_EXTRACTED_AT", T), ("MAX_EXTRACTED_AT", T), ("CREATED_AT", T), ("DECIDED_AT", T),
-        ("FORCED_BY", V), ("REASON", V),
+        ("BATCH_ID", V),
+        ("SOURCE", V),
+        ("STREAM", V),
+        ("STATUS", V),
+        ("ROWS", INT),
+        ("MIN_EXTRACTED_AT", T),
+        ("MAX_EXTRACTED_AT", T),
+        ("CREATED_AT", T),
+        ("DECIDED_AT", T),
+        ("FORCED_BY", V),
+        ("REASON", V),
     ),
     ("BATCH_ID",),
 )
 KEEL_DQ_RESULTS = OpsTable(
     "KEEL_DQ_RESULTS",
     (
-        ("BATCH_ID", V), ("SOURCE", V), ("STREAM", V), ("CHECK_ID", V), ("CHECK_NAME", V),
-        ("COLUMN_NAME", V), ("SEVERITY", V), ("STATUS", V), ("FAILING_ROWS", I),
-        ("FAILING_VALUES", I), ("MESSAGE", V), ("RAN_AT", T),
+        ("BATCH_ID", V),
+        ("SOURCE", V),
+        ("STREAM", V),
+        ("CHECK_ID", V),
+        ("CHECK_NAME", V),
+        ("COLUMN_NAME", V),
+        ("SEVERITY", V),
+        ("STATUS", V),
+        ("FAILING_ROWS", INT),
+        ("FAILING_VALUES", INT),
+        ("MESSAGE", V),
+        ("RAN_AT", T),
     ),
     ("BATCH_ID", "CHECK_ID"),
 )
 KEEL_DQ_FAILURES = OpsTable(
     "KEEL_DQ_FAILURES",
-    (("BATCH_ID", V), ("SOURCE", V), ("STREAM", V), ("CHECK_ID", V), ("ROW_JSON", V), ("SAMPLED_AT", T)),
+    (
+        ("BATCH_ID", V),
+        ("SOURCE", V),
+        ("STREAM", V),
+        ("CHECK_ID", V),
+        ("ROW_JSON", V),
+        ("SAMPLED_AT", T),
+    ),
 )
 KEEL_EVENTS = OpsTable(
     "KEEL_EVENTS",
     (
-        ("EVENT_ID", V), ("JOB_ID", V), ("CONNECTION_ID", V), ("CONNECTION_NAME", V), ("KIND", V),
-        ("SOURCE", V), ("PAYLOAD", V), ("STATUS", V), ("RECEIVED_AT", T), ("PROCESSED_AT", T),
+        ("EVENT_ID", V),
+        ("JOB_ID", V),
+        ("CONNECTION_ID", V),
+        ("CONNECTION_NAME", V),
+        ("KIND", V),
+        ("SOURCE", V),
+        ("PAYLOAD", V),
+        ("STATUS", V),
+        ("RECEIVED_AT", T),
+        ("PROCESSED_AT", T),
         ("ERROR", V),
     ),
     ("EVENT_ID",),
@@ -95,16 +141,34 @@ KEEL_EVENTS = OpsTable(
 KEEL_ALERTS = OpsTable(
     "KEEL_ALERTS",
     (
-        ("ALERT_ID", V), ("SINK", V), ("DEDUP_KEY", V), ("ACTION", V), ("PAYLOAD", V), ("STATUS", V),
-        ("ATTEMPTS", I), ("NEXT_ATTEMPT_AT", T), ("CREATED_AT", T), ("DELIVERED_AT", T),
+        ("ALERT_ID", V),
+        ("SINK", V),
+        ("DEDUP_KEY", V),
+        ("ACTION", V),
+        ("PAYLOAD", V),
+        ("STATUS", V),
+        ("ATTEMPTS", INT),
+        ("NEXT_ATTEMPT_AT", T),
+        ("CREATED_AT", T),
+        ("DELIVERED_AT", T),
         ("LAST_ERROR", V),
     ),
     ("ALERT_ID",),
 )
 
 ALL_TABLES: tuple[OpsTable, ...] = (
-    KEEL_TAGS, KEEL_ROLES, KEEL_GRANTS, KEEL_ROLE_MEMBERS, KEEL_APPLY_LOG, KEEL_STATE,
-    KEEL_WATERMARKS, KEEL_BATCHES, KEEL_DQ_RESULTS, KEEL_DQ_FAILURES, KEEL_EVENTS, KEEL_ALERTS,
+    KEEL_TAGS,
+    KEEL_ROLES,
+    KEEL_GRANTS,
+    KEEL_ROLE_MEMBERS,
+    KEEL_APPLY_LOG,
+    KEEL_STATE,
+    KEEL_WATERMARKS,
+    KEEL_BATCHES,
+    KEEL_DQ_RESULTS,
+    KEEL_DQ_FAILURES,
+    KEEL_EVENTS,
+    KEEL_ALERTS,
 )
 OPS_TABLE_NAMES = frozenset(t.name for t in ALL_TABLES)
 

@@ -13,7 +13,7 @@ import contextlib
 import getpass
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -145,7 +145,9 @@ class Adapter(ABC):
             return self.grant_sql(change, grant, change.kind == "revoke")
         if change.kind in ("set_tag", "unset_tag"):
             key = TagKey(d["object_type"], d["object_name"])
-            return change.with_sql(self.tag_sql(key, change.after if change.kind == "set_tag" else None))
+            return change.with_sql(
+                self.tag_sql(key, change.after if change.kind == "set_tag" else None)
+            )
         raise ValueError(f"unknown change kind {change.kind!r}")  # pragma: no cover
 
     def bootstrap_sql(self) -> list[str]:
@@ -155,43 +157,60 @@ class Adapter(ABC):
 
     # default implementations record governance in SOPHIA_OPS (engines without the feature)
 
-    def _upsert(self, table: ops.OpsTable, values: dict[str, object]) -> str:
+    def _upsert(self, table: ops.OpsTable, values: Mapping[str, object]) -> str:
         cols = ", ".join(self.ident(c) for c in values)
         vals = ", ".join("CURRENT_TIMESTAMP" if v is _NOW else self.lit(v) for v in values.values())
         keys = ", ".join(self.ident(c) for c in table.primary_key)
         rest = [c for c in values if c not in table.primary_key]
         sets = ", ".join(f"{self.ident(c)} = excluded.{self.ident(c)}" for c in rest)
         action = f"DO UPDATE SET {sets}" if rest else "DO NOTHING"
-        return (f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES ({vals}) "
-                f"ON CONFLICT ({keys}) {action}")
+        return (
+            f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES ({vals}) "
+            f"ON CONFLICT ({keys}) {action}"
+        )
 
-    def _delete(self, table: ops.OpsTable, where: dict[str, object]) -> str:
+    def _delete(self, table: ops.OpsTable, where: Mapping[str, object]) -> str:
         cond = " AND ".join(f"{self.ident(c)} = {self.lit(v)}" for c, v in where.items())
         return f"DELETE FROM {self.ops_table(table)} WHERE {cond}"
 
     def tag_sql(self, key: TagKey, value: str | None) -> list[str]:
-        ident = {"OBJECT_TYPE": key.object_type, "OBJECT_NAME": key.object_name,
-                 "TAG_NAME": self.tag_name}
+        ident = {
+            "OBJECT_TYPE": key.object_type,
+            "OBJECT_NAME": key.object_name,
+            "TAG_NAME": self.tag_name,
+        }
         if value is None:
             return [self._delete(ops.KEEL_TAGS, ident)]
         return [self._upsert(ops.KEEL_TAGS, {**ident, "TAG_VALUE": value, "UPDATED_AT": _NOW})]
 
     def role_sql(self, change: Change) -> Change:
-        sql = self._upsert(ops.KEEL_ROLES, {"ROLE_NAME": change.object, "COMMENT": change.after,
-                                            "UPDATED_AT": _NOW})
+        sql = self._upsert(
+            ops.KEEL_ROLES,
+            {"ROLE_NAME": change.object, "COMMENT": change.after, "UPDATED_AT": _NOW},
+        )
         return change.with_sql([sql], NOT_ENFORCED)
 
     def membership_sql(self, change: Change, role: str, member: str, revoke: bool) -> Change:
         ident = {"ROLE_NAME": role, "MEMBER": member}
-        sql = self._delete(ops.KEEL_ROLE_MEMBERS, ident) if revoke else self._upsert(
-            ops.KEEL_ROLE_MEMBERS, {**ident, "UPDATED_AT": _NOW})
+        sql = (
+            self._delete(ops.KEEL_ROLE_MEMBERS, ident)
+            if revoke
+            else self._upsert(ops.KEEL_ROLE_MEMBERS, {**ident, "UPDATED_AT": _NOW})
+        )
         return change.with_sql([sql], NOT_ENFORCED)
 
     def grant_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
-        ident = {"ROLE_NAME": grant.role, "PRIVILEGE": grant.privilege,
-                 "OBJECT_TYPE": grant.target, "OBJECT_NAME": grant.object_name}
-        sql = self._delete(ops.KEEL_GRANTS, ident) if revoke else self._upsert(
-            ops.KEEL_GRANTS, {**ident, "UPDATED_AT": _NOW})
+        ident = {
+            "ROLE_NAME": grant.role,
+            "PRIVILEGE": grant.privilege,
+            "OBJECT_TYPE": grant.target,
+            "OBJECT_NAME": grant.object_name,
+        }
+        sql = (
+            self._delete(ops.KEEL_GRANTS, ident)
+            if revoke
+            else self._upsert(ops.KEEL_GRANTS, {**ident, "UPDATED_AT": _NOW})
+        )
         return change.with_sql([sql], NOT_ENFORCED)
 
     # ---- ops tables --------------------------------------------------------------------
@@ -199,7 +218,9 @@ class Adapter(ABC):
     def insert_sql(self, table: ops.OpsTable, rows: Sequence[dict[str, object]]) -> str:
         cols = list(rows[0])
         values = ", ".join(
-            "(" + ", ".join("CURRENT_TIMESTAMP" if r[c] is _NOW else self.lit(r[c]) for c in cols) + ")"
+            "("
+            + ", ".join("CURRENT_TIMESTAMP" if r[c] is _NOW else self.lit(r[c]) for c in cols)
+            + ")"
             for r in rows
         )
         return f"INSERT INTO {self.ops_table(table)} ({', '.join(self.ident(c) for c in cols)}) VALUES {values}"
@@ -208,23 +229,33 @@ class Adapter(ABC):
         """Roles, grants and memberships recorded in SOPHIA_OPS (engines that do not enforce)."""
         if not state.ops_ready:
             return
-        for (name,) in self.fetch(f"SELECT {self.ident('ROLE_NAME')} FROM {self.ops_table(ops.KEEL_ROLES)}", "roles"):
+        for (name,) in self.fetch(
+            f"SELECT {self.ident('ROLE_NAME')} FROM {self.ops_table(ops.KEEL_ROLES)}", "roles"
+        ):
             state.roles.add(name)
-        cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "PRIVILEGE", "OBJECT_TYPE", "OBJECT_NAME"))
-        for r, p, t, o in self.fetch(f"SELECT {cols} FROM {self.ops_table(ops.KEEL_GRANTS)}", "grants"):
+        cols = ", ".join(
+            self.ident(c) for c in ("ROLE_NAME", "PRIVILEGE", "OBJECT_TYPE", "OBJECT_NAME")
+        )
+        for r, p, t, o in self.fetch(
+            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_GRANTS)}", "grants"
+        ):
             state.grants.add(Grant(r, p, t, o))
         cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "MEMBER"))
         from keel.resources import Membership
 
-        for r, m in self.fetch(f"SELECT {cols} FROM {self.ops_table(ops.KEEL_ROLE_MEMBERS)}", "roles"):
+        for r, m in self.fetch(
+            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_ROLE_MEMBERS)}", "roles"
+        ):
             state.memberships.add(Membership(r, m))
 
     def read_recorded_tags(self, state: ActualState) -> None:
         if not state.ops_ready:
             return
         cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
-        sql = (f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
-               f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)}")
+        sql = (
+            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
+            f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)}"
+        )
         for object_type, object_name, value in self.fetch(sql, "tags"):
             state.tags[TagKey(object_type, object_name)] = value
 

@@ -3,6 +3,7 @@ grants are recorded there too and reported as not enforced."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,12 @@ def connect(path: str, read_only: bool = False) -> Any:
 class DuckDBAdapter(Adapter):
     name = "duckdb"
     caps = Capabilities(
-        enforces_grants=False, native_tags=False, transactional_ddl=True, merge=True,
-        column_privileges=False, lower_case_names=False,
+        enforces_grants=False,
+        native_tags=False,
+        transactional_ddl=True,
+        merge=True,
+        column_privileges=False,
+        lower_case_names=False,
     )
     dialect = DUCKDB
 
@@ -55,7 +60,9 @@ class DuckDBAdapter(Adapter):
         try:
             self.conn.execute(sql)
         except duckdb.Error as exc:
-            raise WarehouseError(f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}") from exc
+            raise WarehouseError(
+                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
+            ) from exc
 
     def fetch(self, sql: str, kind: str = "data") -> list[tuple[Any, ...]]:
         import duckdb
@@ -64,7 +71,9 @@ class DuckDBAdapter(Adapter):
         try:
             return list(self.conn.execute(sql).fetchall())
         except duckdb.Error as exc:
-            raise WarehouseError(f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}") from exc
+            raise WarehouseError(
+                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
+            ) from exc
 
     def begin(self) -> None:
         self.conn.execute("BEGIN TRANSACTION")
@@ -75,40 +84,49 @@ class DuckDBAdapter(Adapter):
     def rollback(self) -> None:
         import duckdb
 
-        try:
+        with contextlib.suppress(duckdb.Error):  # no transaction open: nothing to undo
             self.conn.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # no transaction open: nothing to undo
 
     def close(self) -> None:
         self.conn.close()
 
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState:
         state = ActualState()
-        in_list = ", ".join(self.lit(s) for s in sorted(managed_schemas | {ops.OPS_SCHEMA})) or "NULL"
+        # DuckDB names are case-insensitive: they are reported in canonical upper case, and
+        # filtered to the managed schemas here rather than in SQL (Python's upper() decides)
+        wanted = managed_schemas | {ops.OPS_SCHEMA}
         db = "database_name = current_database()"
         for (schema,) in self.fetch(
             "SELECT schema_name FROM information_schema.schemata "
-            "WHERE catalog_name = current_database()", "schemas"
+            "WHERE catalog_name = current_database()",
+            "schemas",
         ):
-            state.schemas.add(schema)
+            state.schemas.add(self.canon(schema))
         rows = self.fetch(
             f"SELECT schema_name, table_name, estimated_size, 'table' FROM duckdb_tables() "
-            f"WHERE {db} AND schema_name IN ({in_list}) "
+            f"WHERE {db} "
             f"UNION ALL SELECT schema_name, view_name, 0, 'view' FROM duckdb_views() "
-            f"WHERE {db} AND NOT internal AND schema_name IN ({in_list})", "tables")
+            f"WHERE {db} AND NOT internal",
+            "tables",
+        )
         columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for schema, table, column, data_type in self.fetch(
             f"SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-            f"WHERE {db} AND schema_name IN ({in_list}) "
-            f"ORDER BY schema_name, table_name, column_index", "columns"
+            f"WHERE {db} "
+            f"ORDER BY schema_name, table_name, column_index",
+            "columns",
         ):
-            columns.setdefault((schema, table), []).append((column, data_type))
+            key = (self.canon(schema), self.canon(table))
+            if key[0] not in wanted:
+                continue
+            columns.setdefault(key, []).append((self.canon(column), data_type))
         for schema, table, size, kind in rows:
-            state.tables[(schema, table)] = TableInfo(
-                schema, table, tuple(columns.get((schema, table), ())), int(size or 0), kind)
+            key = (self.canon(schema), self.canon(table))
+            if key[0] not in wanted:
+                continue
+            state.tables[key] = TableInfo(*key, tuple(columns.get(key, ())), int(size or 0), kind)
         existing = {t for s, t in state.tables if s == ops.OPS_SCHEMA}
-        state.ops_ready = ops.OPS_SCHEMA in state.schemas and ops.OPS_TABLE_NAMES <= existing
+        state.ops_ready = ops.OPS_SCHEMA in state.schemas and existing >= ops.OPS_TABLE_NAMES
         self.read_recorded_tags(state)
         self.read_recorded_governance(state, roles)
         return state

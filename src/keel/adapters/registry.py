@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from keel.adapters.base import Adapter
 from keel.errors import KeelError
 from keel.project.loader import Project
 
+# engine -> (module, class); a module is imported only when its engine is used
+ENGINES = {
+    "duckdb": ("keel.adapters.duckdb", "DuckDBAdapter"),
+    "postgres": ("keel.adapters.postgres", "PostgresAdapter"),
+    "snowflake": ("keel.adapters.snowflake", "SnowflakeAdapter"),
+}
 
-def adapter_for(project: Project, read_only: bool = False) -> Adapter:
+
+def adapter_for(project: Project) -> Adapter:
     wh = project.spec.warehouse
     tag = project.spec.metadata_tag
-    kwargs = {"tag_name": tag.name.upper(), "tag_schema": tag.schema_.upper()}
+    kwargs: dict[str, Any] = {"tag_name": tag.name.upper(), "tag_schema": tag.schema_.upper()}
+    module_name, class_name = ENGINES[wh.engine]
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except ImportError as exc:
+        raise KeelError(f"the {wh.engine} engine is not available in this build") from exc
     if wh.engine == "duckdb":
-        from keel.adapters.duckdb import DuckDBAdapter
-
         path = wh.path if wh.path == ":memory:" else str(project.root / wh.path)
-        return DuckDBAdapter(path, **kwargs)
+        return cls(path, **kwargs)  # type: ignore[no-any-return]
     if wh.engine == "postgres":
         project.require_env("warehouse.dsn")
-        try:
-            from keel.adapters.postgres import PostgresAdapter  # type: ignore[import-not-found]
-        except ImportError as exc:
-            raise KeelError("the postgres engine is not available in this build") from exc
-        return PostgresAdapter(wh.dsn.get_secret_value() if wh.dsn else "", **kwargs)  # type: ignore[no-any-return]
-    if wh.engine == "snowflake":
-        project.require_env("warehouse.account", "warehouse.user")
-        try:
-            from keel.adapters.snowflake import SnowflakeAdapter  # type: ignore[import-not-found]
-        except ImportError as exc:
-            raise KeelError("the snowflake engine is not available in this build") from exc
-        return SnowflakeAdapter.from_spec(wh, **kwargs)  # type: ignore[no-any-return]
-    raise KeelError(f"unknown engine {wh.engine!r}")  # pragma: no cover - validated earlier
+        return cls(wh.dsn.get_secret_value() if wh.dsn else "", **kwargs)  # type: ignore[no-any-return]
+    project.require_env("warehouse.account", "warehouse.user")
+    return cls.from_spec(wh, **kwargs)  # type: ignore[no-any-return]

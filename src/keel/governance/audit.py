@@ -55,14 +55,21 @@ class AuditReport:
             "ok": self.ok,
             "engine": self.engine,
             "tag_coverage": {
-                "tables": {"tagged": self.tables[0], "total": self.tables[1],
-                           "percent": self._pct(self.tables)},
-                "critical_columns": {"tagged": self.critical_columns[0],
-                                     "total": self.critical_columns[1],
-                                     "percent": self._pct(self.critical_columns)},
+                "tables": {
+                    "tagged": self.tables[0],
+                    "total": self.tables[1],
+                    "percent": self._pct(self.tables),
+                },
+                "critical_columns": {
+                    "tagged": self.critical_columns[0],
+                    "total": self.critical_columns[1],
+                    "percent": self._pct(self.critical_columns),
+                },
             },
-            "rbac": {"enforced": self.rbac_enforced,
-                     "violations": [v.to_dict() for v in self.of_kind(*rbac_kinds)]},
+            "rbac": {
+                "enforced": self.rbac_enforced,
+                "violations": [v.to_dict() for v in self.of_kind(*rbac_kinds)],
+            },
             "tests": {"minimum": MIN_TESTS, "sources": self.tests},
             "connections": {"violations": [v.to_dict() for v in self.of_kind("connection")]},
             "violations": [v.to_dict() for v in self.violations],
@@ -71,7 +78,11 @@ class AuditReport:
 
 
 def audit(
-    project: Project, desired: DesiredState, coverage: Coverage, actual: ActualState, engine: str,
+    project: Project,
+    desired: DesiredState,
+    coverage: Coverage,
+    actual: ActualState,
+    engine: str,
     rbac_enforced: bool,
 ) -> AuditReport:
     v: list[Violation] = []
@@ -83,15 +94,21 @@ def audit(
         if key in actual.tags:
             tagged_tables += 1
         else:
-            v.append(Violation("untagged_table", key.object_name,
-                               f"table has no {project.tag_name} tag"))
+            v.append(
+                Violation("untagged_table", key.object_name, f"table has no {project.tag_name} tag")
+            )
     tagged_cols = 0
     for key in sorted(coverage.critical_columns):
         if key in actual.tags:
             tagged_cols += 1
         else:
-            v.append(Violation("untagged_column", key.object_name,
-                               f"critical column has no {project.tag_name} tag"))
+            v.append(
+                Violation(
+                    "untagged_column",
+                    key.object_name,
+                    f"critical column has no {project.tag_name} tag",
+                )
+            )
     for key, want in sorted(desired.tags.items()):
         have = actual.tags.get(key)
         if have is not None and have != want:
@@ -100,21 +117,40 @@ def audit(
         if role not in actual.roles:
             v.append(Violation("role_missing", role, "role does not exist"))
     for g in sorted(desired.grants - actual.grants):
-        v.append(Violation("grant_missing", g.object_name, f"declared but not granted: {g.describe()}"))
+        v.append(
+            Violation("grant_missing", g.object_name, f"declared but not granted: {g.describe()}")
+        )
     for g in sorted(actual.grants - desired.grants):
         schema = g.object_name.split(".")[0]
         if g.role in desired.roles or schema in desired.managed_schemas:
-            v.append(Violation("grant_drift", g.object_name, f"granted but not declared: {g.describe()}"))
+            v.append(
+                Violation("grant_drift", g.object_name, f"granted but not declared: {g.describe()}")
+            )
     for m in sorted(desired.memberships - actual.memberships):
         v.append(Violation("membership_missing", m.role, f"{m.role} is not granted to {m.member}"))
-    tests = {name: 0 for name in project.sources}
+    tests = dict.fromkeys(project.sources, 0)
     for stream in project.streams.values():
         tests[stream.source] += len(stream.all_tests)
     for name, count in sorted(tests.items()):
         if count < MIN_TESTS:
-            v.append(Violation("too_few_tests", name,
-                               f"source has {count} data tests; at least {MIN_TESTS} are required"))
-    notes = [] if rbac_enforced else [
-        f"roles and grants are recorded in SOPHIA_OPS; {engine} does not enforce them"]
-    return AuditReport(engine, (tagged_tables, len(coverage.tables)),
-                       (tagged_cols, len(coverage.critical_columns)), tests, v, rbac_enforced, notes)
+            v.append(
+                Violation(
+                    "too_few_tests",
+                    name,
+                    f"source has {count} data tests; at least {MIN_TESTS} are required",
+                )
+            )
+    notes = (
+        []
+        if rbac_enforced
+        else [f"roles and grants are recorded in SOPHIA_OPS; {engine} does not enforce them"]
+    )
+    return AuditReport(
+        engine,
+        (tagged_tables, len(coverage.tables)),
+        (tagged_cols, len(coverage.critical_columns)),
+        tests,
+        v,
+        rbac_enforced,
+        notes,
+    )

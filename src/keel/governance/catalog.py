@@ -29,16 +29,34 @@ def catalog(state: ActualState, managed: list[str]) -> list[dict[str, Any]]:
     for schema in managed:
         if schema not in state.schemas:
             continue
-        out.append({"object_type": "schema", "name": schema,
-                    "metadata": _meta(state, TagKey("schema", schema))})
+        out.append(
+            {
+                "object_type": "schema",
+                "name": schema,
+                "metadata": _meta(state, TagKey("schema", schema)),
+            }
+        )
         for (s, name), table in sorted(state.tables.items()):
             if s != schema or (s == ops.OPS_SCHEMA and name in ops.OPS_TABLE_NAMES):
                 continue
-            out.append({"object_type": "table", "name": table.qualified, "kind": table.kind,
-                        "schema": schema, "metadata": _meta(state, TagKey("table", table.qualified))})
+            out.append(
+                {
+                    "object_type": "table",
+                    "name": table.qualified,
+                    "kind": table.kind,
+                    "schema": schema,
+                    "metadata": _meta(state, TagKey("table", table.qualified)),
+                }
+            )
             for column, data_type in table.columns:
                 qualified = f"{table.qualified}.{column}"
-                out.append({"object_type": "column", "name": qualified, "data_type": data_type,
-                            "table": table.qualified,
-                            "metadata": _meta(state, TagKey("column", qualified))})
+                out.append(
+                    {
+                        "object_type": "column",
+                        "name": qualified,
+                        "data_type": data_type,
+                        "table": table.qualified,
+                        "metadata": _meta(state, TagKey("column", qualified)),
+                    }
+                )
     return out

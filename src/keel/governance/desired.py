@@ -30,7 +30,7 @@ WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 def is_airbyte_meta(column: str) -> bool:
     upper = column.upper()
-    return upper.startswith("_AIRBYTE_") or upper.startswith("_AB_")
+    return upper.startswith(("_AIRBYTE_", "_AB_"))
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ def build_desired(
 
     index = stream_index(project)
     tables = [
-        t for (schema, name), t in sorted(actual.tables.items())
+        t
+        for (schema, name), t in sorted(actual.tables.items())
         if schema in by_name and not (schema == ops.OPS_SCHEMA and name in ops.OPS_TABLE_NAMES)
     ]
     # one bounded sample for every uncovered text column, in as few queries as the adapter allows
@@ -152,15 +153,22 @@ def build_desired(
             continue
         tag = _table_proposal(t, ms, project, keys, [p for _, p in proposals])
         desired.tags[table_key] = tag_json(tag)
-        desired.proposals.append(Proposal(table_key, tag, (f"not in any contract; {t.kind} in {t.schema}",)))
+        desired.proposals.append(
+            Proposal(table_key, tag, (f"not in any contract; {t.kind} in {t.schema}",))
+        )
     return desired, Coverage(frozenset(tables_cov), frozenset(columns_cov))
 
 
 def _table_proposal(
-    t: TableInfo, ms: ManagedSchema, project: Project, keys: dict[str, list[str]],
+    t: TableInfo,
+    ms: ManagedSchema,
+    project: Project,
+    keys: dict[str, list[str]],
     columns: list[ColumnProposal],
 ) -> dict[str, str]:
-    tag: dict[str, str] = {"entity_type": entity_type_for_table(t.name.lower(), keys["entity_type"])}
+    tag: dict[str, str] = {
+        "entity_type": entity_type_for_table(t.name.lower(), keys["entity_type"])
+    }
     if ms.source:
         tag["data_source"] = ms.source
         tag["update_frequency"] = project.spec.sources[ms.source].schedule

@@ -70,8 +70,11 @@ def write_proposals(
         info = actual.tables.get((schema, table))
         if entry is None:
             tp = table_props.get((schema, table))
-            meta = {k: v for k, v in (tp.tag if tp else {}).items()
-                    if k not in ("data_source", "update_frequency")}
+            meta: dict[str, Any] = {
+                k: v
+                for k, v in (tp.tag if tp else {}).items()
+                if k not in ("data_source", "update_frequency")
+            }
             pk = [c for c, p in cols.items() if p.tag.get("is_primary_identifier") == "true"]
             if pk:
                 meta["keel"] = {"primary_key": [pk[0].lower()]}

@@ -33,35 +33,61 @@ def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
         if role not in actual.roles:
             changes.append(Change("create_role", role, after=comment or None))
     for m in sorted(desired.memberships - actual.memberships):
-        changes.append(Change("grant_role", f"{m.role} -> {m.member}",
-                              data={"role": m.role, "member": m.member}))
+        changes.append(
+            Change(
+                "grant_role", f"{m.role} -> {m.member}", data={"role": m.role, "member": m.member}
+            )
+        )
     for m in sorted(actual.memberships - desired.memberships):
         if m.role in desired.roles and m.member in desired.roles:
-            changes.append(Change("revoke_role", f"{m.role} -> {m.member}", reason="not declared",
-                                  data={"role": m.role, "member": m.member}))
+            changes.append(
+                Change(
+                    "revoke_role",
+                    f"{m.role} -> {m.member}",
+                    reason="not declared",
+                    data={"role": m.role, "member": m.member},
+                )
+            )
     for g in sorted(actual.grants - desired.grants):
         if _grant_in_scope(g, desired):
-            changes.append(Change("revoke", g.describe(), reason="drift: not declared",
-                                  data=_grant_data(g)))
+            changes.append(
+                Change("revoke", g.describe(), reason="drift: not declared", data=_grant_data(g))
+            )
     for g in sorted(desired.grants - actual.grants):
         changes.append(Change("grant", g.describe(), data=_grant_data(g)))
     for key, value in sorted(actual.tags.items()):
         schema = key.object_name.split(".")[0]
         if key not in desired.tags and schema in desired.managed_schemas:
-            changes.append(Change("unset_tag", f"{key.object_type} {key.object_name}", before=value,
-                                  data={"object_type": key.object_type, "object_name": key.object_name}))
+            changes.append(
+                Change(
+                    "unset_tag",
+                    f"{key.object_type} {key.object_name}",
+                    before=value,
+                    data={"object_type": key.object_type, "object_name": key.object_name},
+                )
+            )
     reasons = {p.key: p.reasons for p in desired.proposals}
     for key, value in sorted(desired.tags.items()):
         if actual.tags.get(key) != value:
             why = reasons.get(key)
-            changes.append(Change(
-                "set_tag", f"{key.object_type} {key.object_name}", before=actual.tags.get(key),
-                after=value, reason=("proposed by classification: " + "; ".join(why)) if why else None,
-                data={"object_type": key.object_type, "object_name": key.object_name},
-            ))
+            changes.append(
+                Change(
+                    "set_tag",
+                    f"{key.object_type} {key.object_name}",
+                    before=actual.tags.get(key),
+                    after=value,
+                    reason=("proposed by classification: " + "; ".join(why)) if why else None,
+                    data={"object_type": key.object_type, "object_name": key.object_name},
+                )
+            )
     changes.sort(key=lambda c: KIND_ORDER[c.kind])  # stable: keeps name order within a kind
     return changes
 
 
 def _grant_data(g: Grant) -> dict[str, str]:
-    return {"role": g.role, "privilege": g.privilege, "target": g.target, "object_name": g.object_name}
+    return {
+        "role": g.role,
+        "privilege": g.privilege,
+        "target": g.target,
+        "object_name": g.object_name,
+    }

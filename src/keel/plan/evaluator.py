@@ -9,6 +9,7 @@ change fails the apply stops and says what was applied and what was not.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,16 +26,33 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {"apply_id": self.apply_id, "applied": len(self.applied),
-                "changes": [c.to_dict() for c in self.applied]}
+        return {
+            "apply_id": self.apply_id,
+            "applied": len(self.applied),
+            "changes": [c.to_dict() for c in self.applied],
+        }
 
 
-def _log_row(apply_id: str, seq: int, change: Change, status: str, error: str | None,
-             fingerprint: str, user: str) -> dict[str, object]:
+def _log_row(
+    apply_id: str,
+    seq: int,
+    change: Change,
+    status: str,
+    error: str | None,
+    fingerprint: str,
+    user: str,
+) -> dict[str, object]:
     return {
-        "APPLY_ID": apply_id, "SEQ": seq, "CHANGE_KIND": change.kind, "OBJECT_NAME": change.object,
-        "SQL_TEXT": ";\n".join(change.sql), "STATUS": status, "ERROR": error,
-        "FINGERPRINT": fingerprint, "APPLIED_BY": user, "APPLIED_AT": NOW,
+        "APPLY_ID": apply_id,
+        "SEQ": seq,
+        "CHANGE_KIND": change.kind,
+        "OBJECT_NAME": change.object,
+        "SQL_TEXT": ";\n".join(change.sql),
+        "STATUS": status,
+        "ERROR": error,
+        "FINGERPRINT": fingerprint,
+        "APPLIED_BY": user,
+        "APPLIED_AT": NOW,
     }
 
 
@@ -58,18 +76,20 @@ def apply_plan(
         except KeelError as exc:
             rest = plan.changes[seq + 1 :]
             if log_ready:
-                row = _log_row(apply_id, seq, change, "failed", exc.message[:2000], plan.fingerprint, user)
-                try:
+                row = _log_row(
+                    apply_id, seq, change, "failed", exc.message[:2000], plan.fingerprint, user
+                )
+                # the log is best effort once the warehouse refuses; the error says it all
+                with contextlib.suppress(KeelError):
                     adapter.execute(adapter.insert_sql(ops.KEEL_APPLY_LOG, [row]))
-                except KeelError:
-                    pass  # the log is best effort once the warehouse refuses; the error says it all
             applied = [f"{c.kind} {c.object}" for c in result.applied]
             raise ApplyError(
                 f"apply {apply_id} stopped at change {seq + 1} of {len(plan.changes)} "
                 f"({change.kind} {change.object}): {exc.message}\n"
                 f"  applied: {len(applied)} change(s); not applied: {len(rest) + 1} "
                 f"(this one and {len(rest)} after it). Fix the cause and run keel apply again.",
-                applied=applied, failed=f"{change.kind} {change.object}",
+                applied=applied,
+                failed=f"{change.kind} {change.object}",
                 not_applied=[f"{c.kind} {c.object}" for c in rest],
             ) from exc
         result.applied.append(change)

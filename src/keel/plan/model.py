@@ -16,14 +16,28 @@ from typing import Any, Literal
 from keel.errors import PlanError
 
 ChangeKind = Literal[
-    "bootstrap_ops", "create_schema", "create_role", "grant_role", "revoke_role",
-    "grant", "revoke", "set_tag", "unset_tag",
+    "bootstrap_ops",
+    "create_schema",
+    "create_role",
+    "grant_role",
+    "revoke_role",
+    "grant",
+    "revoke",
+    "set_tag",
+    "unset_tag",
 ]
 
 # the order changes run in: what others depend on first
 KIND_ORDER: dict[str, int] = {
-    "bootstrap_ops": 0, "create_schema": 1, "create_role": 2, "grant_role": 3,
-    "revoke_role": 4, "revoke": 5, "grant": 6, "unset_tag": 7, "set_tag": 8,
+    "bootstrap_ops": 0,
+    "create_schema": 1,
+    "create_role": 2,
+    "grant_role": 3,
+    "revoke_role": 4,
+    "revoke": 5,
+    "grant": 6,
+    "unset_tag": 7,
+    "set_tag": 8,
 }
 
 
@@ -54,9 +68,14 @@ class Change:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Change:
         return cls(
-            kind=raw["kind"], object=raw["object"], before=raw.get("before"),
-            after=raw.get("after"), sql=tuple(raw.get("sql", ())), note=raw.get("note"),
-            reason=raw.get("reason"), data=dict(raw.get("data", {})),
+            kind=raw["kind"],
+            object=raw["object"],
+            before=raw.get("before"),
+            after=raw.get("after"),
+            sql=tuple(raw.get("sql", ())),
+            note=raw.get("note"),
+            reason=raw.get("reason"),
+            data=dict(raw.get("data", {})),
         )
 
 
@@ -104,20 +123,26 @@ class Plan:
         except OSError as exc:
             raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from exc
         except json.JSONDecodeError as exc:
-            raise PlanError(f"{path}:{exc.lineno}: not a keel plan (invalid JSON: {exc.msg})") from exc
+            raise PlanError(
+                f"{path}:{exc.lineno}: not a keel plan (invalid JSON: {exc.msg})"
+            ) from exc
         if not isinstance(raw, dict) or raw.get("format") != "keel-plan/1":
             raise PlanError(f"{path}: not a keel plan (expected format keel-plan/1)")
         try:
             plan = cls(
                 changes=tuple(Change.from_dict(c) for c in raw["changes"]),
-                fingerprint=str(raw["fingerprint"]), engine=str(raw["engine"]),
-                project=str(raw.get("project", "")), notes=tuple(raw.get("notes", ())),
+                fingerprint=str(raw["fingerprint"]),
+                engine=str(raw["engine"]),
+                project=str(raw.get("project", "")),
+                notes=tuple(raw.get("notes", ())),
             )
         except (KeyError, TypeError) as exc:
             raise PlanError(f"{path}: not a keel plan (missing {exc})") from exc
         if raw.get("checksum") != plan.checksum():
-            raise PlanError(f"{path}: the plan was edited after it was saved (checksum mismatch); "
-                            "run keel plan again")
+            raise PlanError(
+                f"{path}: the plan was edited after it was saved (checksum mismatch); "
+                "run keel plan again"
+            )
         return plan
 
 

@@ -32,11 +32,23 @@ class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
+    def represent_list(self, data: Any) -> yaml.SequenceNode:
+        # lists of plain values on one line ([not_null, unique]); everything else as blocks
+        flow = all(isinstance(v, str | int | float | bool) for v in data)
+        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _Dumper.represent_list)
+
 
 def dump(data: Any) -> str:
     return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-        default_flow_style=None,
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
     )
 
 
@@ -47,15 +59,24 @@ def project_dict(engine: str = "duckdb") -> dict[str, Any]:
     elif engine == "postgres":
         warehouse["dsn"] = "${KEEL_PG_DSN}"
     else:
-        warehouse.update(account="${SNOWFLAKE_ACCOUNT}", user="${SNOWFLAKE_USER}",
-                         password="${SNOWFLAKE_PASSWORD}", role="SOPHIA_AI_ADMIN_ROLE",
-                         warehouse="${SNOWFLAKE_WAREHOUSE}", database="${SNOWFLAKE_DATABASE}")
+        warehouse.update(
+            account="${SNOWFLAKE_ACCOUNT}",
+            user="${SNOWFLAKE_USER}",
+            password="${SNOWFLAKE_PASSWORD}",
+            role="SOPHIA_AI_ADMIN_ROLE",
+            warehouse="${SNOWFLAKE_WAREHOUSE}",
+            database="${SNOWFLAKE_DATABASE}",
+        )
     return {
         "version": 1,
         "name": "sophia-ai",
         "warehouse": warehouse,
-        "metadata_tag": {"name": "SOPHIA_AI_METADATA", "schema": "SOPHIA_OPS",
-                         "max_length": 256, "keys": sophia.TAG_KEYS},
+        "metadata_tag": {
+            "name": "SOPHIA_AI_METADATA",
+            "schema": "SOPHIA_OPS",
+            "max_length": 256,
+            "keys": sophia.TAG_KEYS,
+        },
         "schemas": sophia.PLATFORM_SCHEMAS,
         "roles": sophia.ROLES,
         "sources": {

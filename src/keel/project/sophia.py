@@ -12,8 +12,21 @@ from typing import Any
 
 TAG_KEYS: dict[str, list[str]] = {
     "entity_type": [
-        "customer", "employee", "deal", "call", "company", "contact", "message", "channel",
-        "invoice", "user", "product", "purchase", "event", "document", "other",
+        "customer",
+        "employee",
+        "deal",
+        "call",
+        "company",
+        "contact",
+        "message",
+        "channel",
+        "invoice",
+        "user",
+        "product",
+        "purchase",
+        "event",
+        "document",
+        "other",
     ],
     "data_source": ["gong", "hubspot", "slack", "netsuite", "keel", "internal"],
     "update_frequency": ["hourly", "daily", "streaming", "manual"],
@@ -90,7 +103,9 @@ TEXT = {"pii_level": "high", "vector_index": "true"}
 
 
 def _ref(source: str, table: str, field: str = "id") -> dict[str, Any]:
-    return {"relationships": {"arguments": {"to": f"source('{source}', '{table}')", "field": field}}}
+    return {
+        "relationships": {"arguments": {"to": f"source('{source}', '{table}')", "field": field}}
+    }
 
 
 def _accepted(values: list[str]) -> dict[str, Any]:
@@ -124,16 +139,23 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
                 _col("title", "varchar", "Call title."),
                 _col("started_at", "timestamp", "When the call started.", tests=["not_null"]),
                 _col(
-                    "duration_seconds", "bigint", "Length of the call.",
+                    "duration_seconds",
+                    "bigint",
+                    "Length of the call.",
                     tests=[{"accepted_range": {"arguments": {"min_value": 0, "max_value": 86400}}}],
                 ),
                 _col(
-                    "direction", "varchar", "Call direction.",
+                    "direction",
+                    "varchar",
+                    "Call direction.",
                     tests=[_accepted(["Inbound", "Outbound", "Conference", "Unknown"])],
                 ),
                 _col(
-                    "primary_user_id", "varchar", "The Gong user who hosted the call.",
-                    {"pii_level": "none"}, [_ref("gong", "users")],
+                    "primary_user_id",
+                    "varchar",
+                    "The Gong user who hosted the call.",
+                    {"pii_level": "none"},
+                    [_ref("gong", "users")],
                 ),
                 _col("transcript", "varchar", "Full call transcript.", TEXT),
                 UPDATED,
@@ -146,11 +168,21 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
             "meta": {"entity_type": "company", "pii_level": "low", "vector_index": "false"},
             "columns": [
                 _col("id", "varchar", "HubSpot company id.", PK, ID_TESTS),
-                _col("name", "varchar", "Company name.", {"is_primary_identifier": "true", "pii_level": "low"}, ["not_null"]),
+                _col(
+                    "name",
+                    "varchar",
+                    "Company name.",
+                    {"is_primary_identifier": "true", "pii_level": "low"},
+                    ["not_null"],
+                ),
                 _col("domain", "varchar", "Web domain."),
                 _col("industry", "varchar", "Industry."),
-                _col("annual_revenue", "double", "Annual revenue in USD.",
-                     tests=[{"accepted_range": {"arguments": {"min_value": 0}}}]),
+                _col(
+                    "annual_revenue",
+                    "double",
+                    "Annual revenue in USD.",
+                    tests=[{"accepted_range": {"arguments": {"min_value": 0}}}],
+                ),
                 UPDATED,
             ],
         },
@@ -163,14 +195,31 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
                 _col("first_name", "varchar", "First name.", NAME),
                 _col("last_name", "varchar", "Last name.", NAME),
                 _col("phone", "varchar", "Phone number.", {"pii_level": "high"}),
-                _col("company_id", "varchar", "The contact's company.", {"pii_level": "none"},
-                     [_ref("hubspot", "companies")]),
                 _col(
-                    "lifecycle_stage", "varchar", "HubSpot lifecycle stage.",
-                    tests=[_accepted([
-                        "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
-                        "opportunity", "customer", "evangelist", "other",
-                    ])],
+                    "company_id",
+                    "varchar",
+                    "The contact's company.",
+                    {"pii_level": "none"},
+                    [_ref("hubspot", "companies")],
+                ),
+                _col(
+                    "lifecycle_stage",
+                    "varchar",
+                    "HubSpot lifecycle stage.",
+                    tests=[
+                        _accepted(
+                            [
+                                "subscriber",
+                                "lead",
+                                "marketingqualifiedlead",
+                                "salesqualifiedlead",
+                                "opportunity",
+                                "customer",
+                                "evangelist",
+                                "other",
+                            ]
+                        )
+                    ],
                 ),
                 UPDATED,
             ],
@@ -181,17 +230,37 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
             "columns": [
                 _col("id", "varchar", "HubSpot deal id.", PK, ID_TESTS),
                 _col("deal_name", "varchar", "Deal name.", tests=["not_null"]),
-                _col("amount", "double", "Deal amount in USD.",
-                     tests=[{"accepted_range": {"arguments": {"min_value": 0}}}]),
                 _col(
-                    "deal_stage", "varchar", "Pipeline stage.",
-                    tests=[_accepted([
-                        "appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-                        "decisionmakerboughtin", "contractsent", "closedwon", "closedlost",
-                    ])],
+                    "amount",
+                    "double",
+                    "Deal amount in USD.",
+                    tests=[{"accepted_range": {"arguments": {"min_value": 0}}}],
                 ),
-                _col("company_id", "varchar", "The deal's company.", {"pii_level": "none"},
-                     [_ref("hubspot", "companies")]),
+                _col(
+                    "deal_stage",
+                    "varchar",
+                    "Pipeline stage.",
+                    tests=[
+                        _accepted(
+                            [
+                                "appointmentscheduled",
+                                "qualifiedtobuy",
+                                "presentationscheduled",
+                                "decisionmakerboughtin",
+                                "contractsent",
+                                "closedwon",
+                                "closedlost",
+                            ]
+                        )
+                    ],
+                ),
+                _col(
+                    "company_id",
+                    "varchar",
+                    "The deal's company.",
+                    {"pii_level": "none"},
+                    [_ref("hubspot", "companies")],
+                ),
                 _col("close_date", "date", "Expected or actual close date."),
                 UPDATED,
             ],
@@ -203,7 +272,13 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
             "meta": {"entity_type": "channel", "pii_level": "none", "vector_index": "false"},
             "columns": [
                 _col("id", "varchar", "Channel id.", PK, ID_TESTS),
-                _col("name", "varchar", "Channel name.", {"is_primary_identifier": "true", "pii_level": "none"}, ["not_null"]),
+                _col(
+                    "name",
+                    "varchar",
+                    "Channel name.",
+                    {"is_primary_identifier": "true", "pii_level": "none"},
+                    ["not_null"],
+                ),
                 _col("is_private", "boolean", "Private channel."),
                 _col("topic", "varchar", "Channel topic."),
                 UPDATED,
@@ -226,8 +301,16 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
             "meta": {"entity_type": "message", "pii_level": "high", "vector_index": "true"},
             "columns": [
                 _col("id", "varchar", "Message id (channel and timestamp).", PK, ID_TESTS),
-                _col("channel_id", "varchar", "Channel.", {"pii_level": "none"}, ["not_null", _ref("slack", "channels")]),
-                _col("user_id", "varchar", "Author.", {"pii_level": "none"}, [_ref("slack", "users")]),
+                _col(
+                    "channel_id",
+                    "varchar",
+                    "Channel.",
+                    {"pii_level": "none"},
+                    ["not_null", _ref("slack", "channels")],
+                ),
+                _col(
+                    "user_id", "varchar", "Author.", {"pii_level": "none"}, [_ref("slack", "users")]
+                ),
                 _col("text", "varchar", "Message text.", TEXT),
                 _col("sent_at", "timestamp", "When the message was posted.", tests=["not_null"]),
                 UPDATED,
@@ -240,11 +323,21 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
             "meta": {"entity_type": "customer", "pii_level": "high", "vector_index": "false"},
             "columns": [
                 _col("id", "varchar", "NetSuite customer id.", PK, ID_TESTS),
-                _col("company_name", "varchar", "Legal name.", {"is_primary_identifier": "true", "pii_level": "low"}, ["not_null"]),
+                _col(
+                    "company_name",
+                    "varchar",
+                    "Legal name.",
+                    {"is_primary_identifier": "true", "pii_level": "low"},
+                    ["not_null"],
+                ),
                 _col("email", "varchar", "Billing email.", EMAIL),
                 _col("phone", "varchar", "Billing phone.", {"pii_level": "high"}),
-                _col("status", "varchar", "Customer status.",
-                     tests=[_accepted(["lead", "prospect", "customer", "closed"])]),
+                _col(
+                    "status",
+                    "varchar",
+                    "Customer status.",
+                    tests=[_accepted(["lead", "prospect", "customer", "closed"])],
+                ),
                 UPDATED,
             ],
         },
@@ -267,13 +360,29 @@ STREAMS: dict[str, dict[str, dict[str, Any]]] = {
             "meta": {"entity_type": "invoice", "pii_level": "none", "vector_index": "false"},
             "columns": [
                 _col("id", "varchar", "NetSuite invoice id.", PK, ID_TESTS),
-                _col("customer_id", "varchar", "Billed customer.", {"pii_level": "none"},
-                     ["not_null", _ref("netsuite", "customers")]),
+                _col(
+                    "customer_id",
+                    "varchar",
+                    "Billed customer.",
+                    {"pii_level": "none"},
+                    ["not_null", _ref("netsuite", "customers")],
+                ),
                 _col("tran_date", "date", "Invoice date."),
-                _col("amount", "double", "Invoice total.",
-                     tests=[{"accepted_range": {"arguments": {"min_value": 0}}}]),
-                _col("currency", "varchar", "ISO currency.", tests=[_accepted(["USD", "EUR", "GBP"])]),
-                _col("status", "varchar", "Invoice status.", tests=[_accepted(["open", "paid", "voided"])]),
+                _col(
+                    "amount",
+                    "double",
+                    "Invoice total.",
+                    tests=[{"accepted_range": {"arguments": {"min_value": 0}}}],
+                ),
+                _col(
+                    "currency", "varchar", "ISO currency.", tests=[_accepted(["USD", "EUR", "GBP"])]
+                ),
+                _col(
+                    "status",
+                    "varchar",
+                    "Invoice status.",
+                    tests=[_accepted(["open", "paid", "voided"])],
+                ),
                 UPDATED,
             ],
         },

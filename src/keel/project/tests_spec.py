@@ -32,12 +32,17 @@ KINDS: dict[str, TestKind] = {
     "accepted_values": TestKind(frozenset({"values"}), frozenset({"quote"}), True),
     "relationships": TestKind(frozenset({"to", "field"}), frozenset(), True),
     "accepted_range": TestKind(
-        frozenset(), frozenset({"min_value", "max_value", "inclusive"}), True,
+        frozenset(),
+        frozenset({"min_value", "max_value", "inclusive"}),
+        True,
         one_of=frozenset({"min_value", "max_value"}),
     ),
     "expression": TestKind(frozenset({"expression"}), frozenset(), False),
     "row_count": TestKind(
-        frozenset(), frozenset({"min_value", "max_value"}), False, table_level=True,
+        frozenset(),
+        frozenset({"min_value", "max_value"}),
+        False,
+        table_level=True,
         one_of=frozenset({"min_value", "max_value"}),
     ),
     "schema": TestKind(frozenset(), frozenset({"allow_added"}), False, table_level=True),
@@ -51,8 +56,18 @@ ALIASES = {
     "dbt_utils.relationships_where": "relationships",
 }
 
-CONFIG_KEYS = {"severity", "where", "enabled", "error_if", "warn_if", "store_failures", "tags",
-               "limit", "alias", "meta"}
+CONFIG_KEYS = {
+    "severity",
+    "where",
+    "enabled",
+    "error_if",
+    "warn_if",
+    "store_failures",
+    "tags",
+    "limit",
+    "alias",
+    "meta",
+}
 
 
 def did_you_mean(word: str, choices: list[str] | set[str] | frozenset[str]) -> str | None:
@@ -74,15 +89,27 @@ def normalise_test(
         name, body = next(iter(raw.items()))
         body = body if body is not None else {}
     else:
-        return None, [Problem(file, line, "a data test must be a name or a one-key mapping "
-                                          "{test_name: {arguments: ..., config: ...}}")]
+        return None, [
+            Problem(
+                file,
+                line,
+                "a data test must be a name or a one-key mapping "
+                "{test_name: {arguments: ..., config: ...}}",
+            )
+        ]
     if not isinstance(body, dict):
         return None, [Problem(file, line, f"test {name!r}: expected a mapping of arguments")]
     name = ALIASES.get(name, name)
     kind = KINDS.get(name)
     if kind is None:
-        return None, [Problem(file, line, f"unknown data test {name!r}",
-                              did_you_mean(name, set(KINDS)) or f"known: {', '.join(KINDS)}")]
+        return None, [
+            Problem(
+                file,
+                line,
+                f"unknown data test {name!r}",
+                did_you_mean(name, set(KINDS)) or f"known: {', '.join(KINDS)}",
+            )
+        ]
     config = dict(body.get("config") or {})
     args: dict[str, Any] = dict(body.get("arguments") or {})
     for key, value in body.items():
@@ -99,39 +126,73 @@ def normalise_test(
     allowed = kind.required | kind.optional
     for key in args:
         if key not in allowed:
-            problems.append(Problem(file, line, f"test {name!r} has no argument {key!r}",
-                                    did_you_mean(key, allowed) or
-                                    (f"it takes: {', '.join(sorted(allowed))}" if allowed
-                                     else "it takes no arguments")))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"test {name!r} has no argument {key!r}",
+                    did_you_mean(key, allowed)
+                    or (
+                        f"it takes: {', '.join(sorted(allowed))}"
+                        if allowed
+                        else "it takes no arguments"
+                    ),
+                )
+            )
     for key in sorted(kind.required - set(args)):
         problems.append(Problem(file, line, f"test {name!r} needs the argument {key!r}"))
     if kind.one_of and not (kind.one_of & set(args)):
-        problems.append(Problem(file, line,
-                                f"test {name!r} needs at least one of {', '.join(sorted(kind.one_of))}"))
+        problems.append(
+            Problem(
+                file, line, f"test {name!r} needs at least one of {', '.join(sorted(kind.one_of))}"
+            )
+        )
     for key in config:
         if key not in CONFIG_KEYS:
-            problems.append(Problem(file, line, f"test {name!r}: unknown config {key!r}",
-                                    did_you_mean(key, CONFIG_KEYS)))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"test {name!r}: unknown config {key!r}",
+                    did_you_mean(key, CONFIG_KEYS),
+                )
+            )
     severity = str(config.get("severity", "error")).lower()
     if severity not in {"error", "warn"}:
-        problems.append(Problem(file, line, f"test {name!r}: severity must be error or warn, "
-                                            f"not {severity!r}"))
+        problems.append(
+            Problem(file, line, f"test {name!r}: severity must be error or warn, not {severity!r}")
+        )
         severity = "error"
     if name == "accepted_values" and "values" in args and not isinstance(args["values"], list):
         problems.append(Problem(file, line, "test 'accepted_values': values must be a list"))
     if name == "relationships" and "to" in args and parse_relation(str(args["to"])) is None:
-        problems.append(Problem(file, line, f"test 'relationships': to must be source('name', "
-                                            f"'table'), not {args['to']!r}"))
+        problems.append(
+            Problem(
+                file,
+                line,
+                f"test 'relationships': to must be source('name', 'table'), not {args['to']!r}",
+            )
+        )
     if kind.needs_column and column is None:
-        problems.append(Problem(file, line, f"test {name!r} needs a column (put it under a "
-                                            "column, or give column_name)"))
+        problems.append(
+            Problem(
+                file,
+                line,
+                f"test {name!r} needs a column (put it under a column, or give column_name)",
+            )
+        )
     if kind.table_level and column is not None:
         column = None
     if problems:
         return None, problems
     test = DataTest(
-        name=name, args=args, severity=severity,  # type: ignore[arg-type]
-        where=config.get("where"), column=column, file=file, line=line,
+        name=name,
+        args=args,
+        severity=severity,
+        where=config.get("where"),
+        column=column,
+        file=file,
+        line=line,
     )
     return test, []
 
@@ -141,7 +202,7 @@ def parse_relation(text: str) -> tuple[str, str] | None:
     text = text.strip()
     if not (text.startswith("source(") and text.endswith(")")):
         return None
-    parts = [p.strip().strip("'\"") for p in text[len("source("):-1].split(",")]
+    parts = [p.strip().strip("'\"") for p in text[len("source(") : -1].split(",")]
     if len(parts) != 2 or not all(parts):
         return None
     return parts[0], parts[1]

@@ -73,8 +73,8 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LList:
     return out
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)  # type: ignore[arg-type]
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
 def load_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
@@ -84,7 +84,7 @@ def load_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
     except OSError as exc:
         return None, [Problem(display, None, f"cannot read the file: {exc.strerror}")]
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -100,12 +100,10 @@ def line_at(data: Any, loc: Sequence[int | str]) -> int | None:
     line: int | None = getattr(data, "line", None) or None
     node = data
     for part in loc:
-        if isinstance(node, LDict) and isinstance(part, str) and part in node:
-            line = node.line_of(part)
-            node = node[part]
+        if isinstance(node, LDict) and str(part) in node:
+            line, node = node.line_of(str(part)), node[str(part)]
         elif isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node):
-            line = node.line_of(part)
-            node = node[part]
+            line, node = node.line_of(part), node[part]
         else:
             break
     return line

@@ -80,7 +80,9 @@ class ActualState:
     def canonical(self) -> dict[str, object]:
         return {
             "schemas": sorted(self.schemas),
-            "tables": sorted([t.schema, t.name, list(map(list, t.columns))] for t in self.tables.values()),
+            "tables": sorted(
+                [t.schema, t.name, list(map(list, t.columns))] for t in self.tables.values()
+            ),
             "tags": sorted([k.object_type, k.object_name, v] for k, v in self.tags.items()),
             "roles": sorted(self.roles),
             "grants": sorted([g.role, g.privilege, g.target, g.object_name] for g in self.grants),
@@ -111,7 +113,9 @@ class DesiredState:
     memberships: set[Membership] = field(default_factory=set)
     managed_schemas: set[str] = field(default_factory=set)
     proposals: list[Proposal] = field(default_factory=list)
-    external_members: set[str] = field(default_factory=set)  # e.g. SYSADMIN: granted to, not managed
+    external_members: set[str] = field(
+        default_factory=set
+    )  # e.g. SYSADMIN: granted to, not managed
 
     def canonical(self) -> dict[str, object]:
         return {
