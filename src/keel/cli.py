@@ -7,77 +7,17 @@ on stderr and exit code 1; ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from keel.clikit import State, command
+from keel.clikit import open_context as _context
+
 if TYPE_CHECKING:
     from keel.console import Console
-    from keel.context import Context
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class State:
-    debug = False
-
-
-def _console(json_mode: bool) -> Console:
-    from keel.console import Console
-
-    return Console(json_mode=json_mode, color=None if os.environ.get("NO_COLOR") is None else False)
-
-
-def command(fn: F) -> F:
-    """Common options (--project, --json) and error handling for every command."""
-
-    @click.option(
-        "--project",
-        "project_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        show_default=True,
-        help="The keel project folder.",
-    )
-    @click.option("--json", "json_mode", is_flag=True, help="Print JSON for scripts.")
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from keel.errors import KeelError
-
-        console = _console(kwargs["json_mode"])
-        try:
-            return fn(*args, console=console, **kwargs)
-        except KeelError as exc:
-            if State.debug:
-                raise
-            if console.json_mode:
-                console.emit_json({"error": exc.message})
-            console.error(exc.message)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            console.error("interrupted")
-            sys.exit(130)
-        except Exception as exc:  # a bug in keel: still no traceback without --debug
-            if State.debug:
-                raise
-            console.error(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(run with --debug for the traceback, and please report it)"
-            )
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _context(project_dir: Path, console: Console) -> Context:
-    from keel.context import Context
-
-    return Context(project_dir, console)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
