@@ -262,3 +262,13 @@ def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
     console.table(
         "Catalog (untagged columns omitted; --json lists all)", ["type", "name", "metadata"], rows
     )
+
+
+def _register_parts() -> None:
+    """Each part of keel adds its own commands; importing them costs only click."""
+    from keel.quality.cli import register as register_quality
+
+    register_quality(main)
+
+
+_register_parts()

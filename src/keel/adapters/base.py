@@ -10,6 +10,7 @@ name. Every identifier and literal is quoted through :mod:`keel.sql`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -107,26 +108,47 @@ class Adapter(ABC):
     @abstractmethod
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState: ...
 
-    def sample_sql(self, targets: Sequence[tuple[str, str, str]], limit: int) -> str:
-        """One query returning (schema, table, column, value) for up to ``limit`` non-null
-        values of each target column: a bounded LIMIT per column, never a full scan."""
+    def array_sql(self, items: Sequence[str]) -> str:
+        """An array-of-text expression from SQL expressions (engine-specific syntax)."""
+        return "[" + ", ".join(items) + "]"
+
+    def sample_sql(self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int) -> str:
+        """One query returning (schema, table, [values...]) for up to ``limit`` rows of each
+        target table, only the target columns, cast to text: a bounded LIMIT per table,
+        never a full scan, one subquery per table however many columns it has."""
         parts = []
-        for schema, table, column in targets:
+        for schema, table, columns in targets:
+            values = self.array_sql([f"CAST({self.ident(c)} AS VARCHAR)" for c in columns])
             parts.append(
-                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, {self.lit(column)} AS c, "
-                f"CAST({self.ident(column)} AS VARCHAR) AS v FROM {self.ident(schema, table)} "
-                f"WHERE {self.ident(column)} IS NOT NULL LIMIT {int(limit)})"
+                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, {values} AS v "
+                f"FROM {self.ident(schema, table)} LIMIT {int(limit)})"
             )
         return " UNION ALL ".join(parts)
 
     def sample(
-        self, targets: Sequence[tuple[str, str, str]], limit: int, chunk: int = 200
+        self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int, chunk: int = 100
     ) -> dict[tuple[str, str, str], list[str]]:
-        out: dict[tuple[str, str, str], list[str]] = {t: [] for t in targets}
-        for i in range(0, len(targets), chunk):
-            for s, t, c, v in self.fetch(self.sample_sql(targets[i : i + chunk], limit), "sample"):
-                out[(s, t, c)].append(v)
+        """Sampled non-null values per (schema, table, column), in len(targets)/chunk queries."""
+        out: dict[tuple[str, str, str], list[str]] = {}
+        order: dict[tuple[str, str], tuple[str, ...]] = {}
+        for schema, table, columns in targets:
+            order[(schema, table)] = columns
+            for c in columns:
+                out[(schema, table, c)] = []
+        queries = [
+            self.sample_sql(targets[i : i + chunk], limit) for i in range(0, len(targets), chunk)
+        ]
+        for rows in self.fetch_many(queries, "sample"):
+            for s, t, values in rows:
+                for column, value in zip(order[(s, t)], values, strict=True):
+                    if value is not None:
+                        out[(s, t, column)].append(value)
         return out
+
+    def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
+        """Run independent read-only queries; engines that can, run them in parallel."""
+        for sql in queries:
+            yield self.fetch(sql, kind)
 
     # ---- rendering changes -------------------------------------------------------------
 
@@ -157,17 +179,22 @@ class Adapter(ABC):
 
     # default implementations record governance in SOPHIA_OPS (engines without the feature)
 
-    def _upsert(self, table: ops.OpsTable, values: Mapping[str, object]) -> str:
-        cols = ", ".join(self.ident(c) for c in values)
-        vals = ", ".join("CURRENT_TIMESTAMP" if v is _NOW else self.lit(v) for v in values.values())
+    @functools.cache  # noqa: B019 - adapters are few and long-lived; the key is tiny
+    def _upsert_head(self, table: ops.OpsTable, columns: tuple[str, ...]) -> tuple[str, str]:
+        cols = ", ".join(self.ident(c) for c in columns)
         keys = ", ".join(self.ident(c) for c in table.primary_key)
-        rest = [c for c in values if c not in table.primary_key]
+        rest = [c for c in columns if c not in table.primary_key]
         sets = ", ".join(f"{self.ident(c)} = excluded.{self.ident(c)}" for c in rest)
         action = f"DO UPDATE SET {sets}" if rest else "DO NOTHING"
         return (
-            f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES ({vals}) "
-            f"ON CONFLICT ({keys}) {action}"
+            f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES (",
+            f") ON CONFLICT ({keys}) {action}",
         )
+
+    def _upsert(self, table: ops.OpsTable, values: Mapping[str, object]) -> str:
+        head, tail = self._upsert_head(table, tuple(values))
+        vals = ", ".join("CURRENT_TIMESTAMP" if v is _NOW else self.lit(v) for v in values.values())
+        return head + vals + tail
 
     def _delete(self, table: ops.OpsTable, where: Mapping[str, object]) -> str:
         cond = " AND ".join(f"{self.ident(c)} = {self.lit(v)}" for c, v in where.items())

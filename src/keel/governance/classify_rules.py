@@ -80,6 +80,7 @@ Tables
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -322,6 +323,7 @@ def _is_calendar_date(value: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=65536)
 def detect_value_kind(value: str) -> str | None:
     """Classify one sampled value.
 
@@ -693,6 +695,27 @@ def _value_hit(values: Sequence[str], birth_hint: bool) -> tuple[str, str] | Non
     return VALUE_KIND_LEVEL[kind], f"{count}/{total} sampled values are {_VALUE_KIND_LABEL[kind]}"
 
 
+@dataclass(frozen=True)
+class _NameFacts:
+    tokens: tuple[str, ...]
+    family: str
+    name_hit: _NameHit | None
+    is_identifier: bool
+    is_primary: bool
+    cursor: bool
+
+
+@functools.lru_cache(maxsize=16384)
+def _name_facts(name: str, data_type: str) -> _NameFacts:
+    """Everything the name and type alone decide; cached, since wide warehouses repeat
+    the same column names across thousands of tables."""
+    tokens = _tokens(name)
+    family = _type_family(data_type)
+    is_identifier, is_primary = _identifier(tokens)
+    cursor = not is_identifier and _is_cursor(tokens, family)
+    return _NameFacts(tokens, family, _name_pii(tokens, family), is_identifier, is_primary, cursor)
+
+
 def classify_column(name: str, data_type: str, samples: Sequence[str | None]) -> ColumnProposal:
     """Propose pii_level, is_primary_identifier and vector_index for one column.
 
@@ -702,12 +725,11 @@ def classify_column(name: str, data_type: str, samples: Sequence[str | None]) ->
     if _is_airbyte_meta(name):
         return ColumnProposal("none", False, False, False, ("Airbyte metadata column",))
 
-    tokens = _tokens(name)
-    family = _type_family(data_type)
+    facts = _name_facts(name, data_type)
+    tokens, family, name_hit = facts.tokens, facts.family, facts.name_hit
     values = [s for s in samples if s is not None and s.strip()]
     reasons: list[str] = []
 
-    name_hit = _name_pii(tokens, family)
     levels = ["none"]
     if name_hit is not None:
         levels.append(name_hit.level)
@@ -720,13 +742,11 @@ def classify_column(name: str, data_type: str, samples: Sequence[str | None]) ->
         reasons.append(value_hit[1])
     pii_level = _max_level(levels)
 
-    is_identifier, is_primary = _identifier(tokens)
+    is_identifier, is_primary, cursor = facts.is_identifier, facts.is_primary, facts.cursor
     if is_primary:
         reasons.append("name looks like the table's own key")
     elif is_identifier:
         reasons.append("name looks like an identifier (foreign key)")
-
-    cursor = not is_identifier and _is_cursor(tokens, family)
     if cursor:
         reasons.append("name looks like a change cursor (updated/modified timestamp)")
 
@@ -855,10 +875,7 @@ def entity_type_for_table(table: str, allowed: Sequence[str]) -> str:
     """
     if not allowed:
         raise ValueError("entity_type_for_table needs at least one allowed value")
-    by_key: dict[str, str] = {}
-    for value in allowed:
-        key = "_".join(_singular(t) for t in _tokens(value)) or value.strip().lower()
-        by_key.setdefault(key, value)
+    by_key, needles = _entity_keys(tuple(allowed))
 
     bare = table.strip().split(".")[-1].strip().strip('"`[]')
     raw_tokens = _tokens(bare)
@@ -882,8 +899,22 @@ def entity_type_for_table(table: str, allowed: Sequence[str]) -> str:
                 return found
 
     haystacks = ("".join(tokens), "".join(raw_tokens))
-    for key in sorted(by_key, key=len, reverse=True):
-        needle = re.sub(r"[^0-9a-z]+", "", key)
-        if len(needle) >= 3 and any(needle in hay for hay in haystacks):
+    for key, needle in needles:
+        if any(needle in hay for hay in haystacks):
             return by_key[key]
     return by_key.get("other", allowed[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _entity_keys(allowed: tuple[str, ...]) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """Normalised keys of the allowed values, and their substring needles (longest first)."""
+    by_key: dict[str, str] = {}
+    for value in allowed:
+        key = "_".join(_singular(t) for t in _tokens(value)) or value.strip().lower()
+        by_key.setdefault(key, value)
+    needles = tuple(
+        (key, needle)
+        for key in sorted(by_key, key=len, reverse=True)
+        if len(needle := re.sub(r"[^0-9a-z]+", "", key)) >= 3
+    )
+    return by_key, needles

@@ -8,6 +8,7 @@ their names and a bounded sample of their values.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,6 +72,24 @@ def stream_index(project: Project) -> dict[tuple[str, str], Stream]:
     return index
 
 
+KEPT = "tagged by an earlier apply"
+
+
+def _kept(value: str) -> ColumnProposal:
+    """A column classified and tagged before, as a proposal (for the table's roll-up)."""
+    try:
+        tag = json.loads(value)
+    except json.JSONDecodeError:
+        tag = {}
+    return ColumnProposal(
+        pii_level=str(tag.get("pii_level", "none")),
+        is_primary_identifier=tag.get("is_primary_identifier") == "true",
+        vector_index=tag.get("vector_index") == "true",
+        critical=True,
+        reasons=(KEPT,),
+    )
+
+
 def _column_tag(p: ColumnProposal) -> dict[str, str]:
     tag = {"pii_level": p.pii_level}
     if p.is_primary_identifier:
@@ -107,15 +126,21 @@ def build_desired(
         if schema in by_name and not (schema == ops.OPS_SCHEMA and name in ops.OPS_TABLE_NAMES)
     ]
     # one bounded sample for every uncovered text column, in as few queries as the adapter allows
-    targets: list[tuple[str, str, str]] = []
+    targets: list[tuple[str, str, tuple[str, ...]]] = []
     for t in tables:
         stream = index.get((t.schema, t.name))
         if t.kind == "table" and t.rows == 0:
             continue
-        for column, data_type in t.columns:
-            covered = stream is not None and stream.column(column) is not None
-            if not covered and not is_airbyte_meta(column) and _is_text(data_type):
-                targets.append((t.schema, t.name, column))
+        columns = tuple(
+            column
+            for column, data_type in t.columns
+            if not (stream is not None and stream.column(column) is not None)
+            and not is_airbyte_meta(column)
+            and _is_text(data_type)
+            and TagKey("column", f"{t.qualified}.{column}") not in actual.tags
+        )
+        if columns:
+            targets.append((t.schema, t.name, columns))
     samples: dict[tuple[str, str, str], list[str]] = {}
     limit = project.spec.classification.sample_rows
     if sample and adapter is not None and targets and limit > 0:
@@ -141,6 +166,11 @@ def build_desired(
                 continue
             if is_airbyte_meta(column):
                 continue
+            if key in actual.tags:  # classified before: keep it, so tags do not flap with data
+                desired.tags[key] = actual.tags[key]
+                columns_cov.add(key)
+                proposals.append((column, _kept(actual.tags[key])))
+                continue
             p = classify_column(column, data_type, samples.get((t.schema, t.name, column), []))
             proposals.append((column, p))
             if p.critical:
@@ -150,6 +180,11 @@ def build_desired(
                 columns_cov.add(key)
         if stream is not None:
             desired.tags[table_key] = tag_json(stream.tag)
+            continue
+        if table_key in actual.tags and not any(
+            p.critical for _, p in proposals if not p.reasons or p.reasons[0] != KEPT
+        ):
+            desired.tags[table_key] = actual.tags[table_key]  # classified before, nothing new
             continue
         tag = _table_proposal(t, ms, project, keys, [p for _, p in proposals])
         desired.tags[table_key] = tag_json(tag)
