@@ -62,6 +62,13 @@ class Context:
             self._adapter = adapter_for(self.project)
         return self._adapter
 
+    def fork(self) -> Context:
+        """A Context on the same project with its own connection (for a worker thread)."""
+        other = Context(self.root, self.console, self._env)
+        other._project = self.project
+        other._adapter = self.adapter.fork()
+        return other
+
     def close(self) -> None:
         if self._adapter is not None:
             self._adapter.close()

@@ -87,6 +87,10 @@ class Adapter(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def fork(self) -> Adapter:
+        """A second, independent connection to the same warehouse (for a worker thread)."""
+        raise NotImplementedError(f"{self.name} adapter cannot open a second connection")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self.begin()

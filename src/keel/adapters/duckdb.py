@@ -114,6 +114,11 @@ class DuckDBAdapter(Adapter):
     def close(self) -> None:
         self.conn.close()
 
+    def fork(self) -> DuckDBAdapter:
+        """A cursor on the same database: its own transactions, safe in another thread."""
+        return DuckDBAdapter(self.path, connection=self.conn.cursor(), tag_name=self.tag_name,
+                             tag_schema=self.tag_schema)
+
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState:
         state = ActualState()
         # DuckDB names are case-insensitive: they are reported in canonical upper case, and

@@ -1,0 +1,1 @@
+"""The event service: Airbyte webhooks in, gate runs out, a status page and metrics."""

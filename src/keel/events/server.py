@@ -1,0 +1,75 @@
+"""Assemble the event service for ``keel serve`` (and for tests): context, runner,
+alerts, poller, app; and run it under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from keel.console import Console
+from keel.context import Context
+from keel.errors import KeelError
+from keel.events.app import create_app
+from keel.events.service import EventService, Notifier, Runner
+
+log = logging.getLogger("keel.events")
+
+
+def default_runner() -> Runner:
+    """gate + promote + transform for one source (Airbyte already loaded the data)."""
+    from keel.quality.api import run_source
+
+    def run(ctx: Context, source: str) -> dict[str, Any]:
+        return run_source(ctx, source, ingest=False)
+
+    return run
+
+
+def default_notifier() -> Notifier | None:
+    try:
+        from keel.alerts.api import notify
+    except ImportError:
+        return None
+    return notify
+
+
+def build(
+    root: Path,
+    console: Console | None = None,
+    poll: bool = True,
+    runner: Runner | None = None,
+    notify: Notifier | None = None,
+) -> tuple[Any, EventService, str | None]:
+    ctx = Context(root, console)
+    project = ctx.project
+    token = project.spec.serve.token.get_secret_value() if project.spec.serve.token else ""
+    if not token:
+        raise KeelError(
+            "serve.token is not set: set KEEL_WEBHOOK_TOKEN (the secret part of the "
+            "webhook URL Airbyte calls); without it every webhook would be refused"
+        )
+    ctx.adapter  # noqa: B018 - open the warehouse now: a locked DuckDB file fails here, clearly
+    service = EventService(ctx, runner or default_runner(), notify or default_notifier())
+    pollers: list[Any] = []
+    note = None
+    if poll and project.spec.airbyte is not None:
+        from keel.events.poller import JobPoller
+
+        pollers.append(JobPoller(service, project.spec.airbyte))
+    elif poll:
+        note = "no airbyte block in keel.yml: the jobs poller is off (webhooks only)"
+    return create_app(service, token, pollers), service, note
+
+
+def run(app: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )

@@ -1,0 +1,258 @@
+"""The event service's core, independent of HTTP: accept, store, queue, run.
+
+Invariants:
+- an event is stored in SOPHIA_OPS.KEEL_EVENTS before the webhook is answered;
+  a repeated job id stores nothing and runs nothing;
+- runs are one at a time per source and in parallel across sources; events
+  that arrive for a source while it runs are coalesced into its next run (one
+  gate covers every pending batch), and each is marked with the outcome;
+- on start, events left queued or running by a previous process are queued
+  again (publishing is idempotent, so a gate that was cut short is simply run
+  again and finds nothing twice);
+- the HTTP path only inserts a row (under a lock on the main connection); runs
+  happen in worker threads, each on its own connection (a DuckDB cursor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from keel.adapters.base import Adapter
+from keel.context import Context
+from keel.errors import KeelError, WebhookError
+from keel.events.metrics import Metrics
+from keel.events.payload import SyncEvent, parse_webhook
+from keel.events.store import EventStore
+
+log = logging.getLogger("keel.events")
+
+# runner(context, source) -> outcome dict with at least "blocked" (bool); may raise KeelError
+Runner = Callable[[Context, str], dict[str, Any]]
+# notify(context, kind, details): hand an alert to the alerting outbox
+Notifier = Callable[[Context, str, dict[str, Any]], None]
+
+
+@dataclass
+class Accepted:
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class _SourceQueue:
+    pending: list[str] = field(default_factory=list)  # event ids
+    task: asyncio.Task[None] | None = None
+
+
+class EventService:
+    def __init__(
+        self,
+        ctx: Context,
+        runner: Runner,
+        notify: Notifier | None = None,
+        metrics: Metrics | None = None,
+    ):
+        self.ctx = ctx
+        self.runner = runner
+        self.notify = notify
+        self.metrics = metrics or Metrics()
+        self.store = EventStore(ctx.adapter)
+        self._lock = threading.Lock()  # guards the main connection
+        self._queues: dict[str, _SourceQueue] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.last_outcome: dict[str, dict[str, Any]] = {}
+        self.coverage: dict[str, Any] | None = None
+        self.metrics.gauges["keel_queue_depth"] = self.queue_depth
+        self._by_id, self._by_name = self._connection_index()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[Adapter]:
+        """The main connection, for one request at a time."""
+        with self._lock:
+            yield self.ctx.adapter
+
+    def refresh_coverage(self, ctx: Context) -> None:
+        try:
+            self.coverage = ctx.audit().to_dict()["tag_coverage"]
+        except KeelError as exc:
+            log.warning("tag coverage not refreshed: %s", exc.message)
+
+    # ---- resolving connections ---------------------------------------------------------
+
+    def _connection_index(self) -> tuple[dict[str, str], dict[str, str]]:
+        by_id: dict[str, str] = {}
+        by_name: dict[str, str] = {}
+        for name, spec in self.ctx.project.sources.items():
+            if spec.airbyte and spec.airbyte.connection_id:
+                by_id[spec.airbyte.connection_id] = name
+            if spec.airbyte and spec.airbyte.connection_name:
+                by_name[spec.airbyte.connection_name.casefold()] = name
+        return by_id, by_name
+
+    def source_for(self, event: SyncEvent) -> str | None:
+        if event.connection_id and event.connection_id in self._by_id:
+            return self._by_id[event.connection_id]
+        if event.connection_name:
+            return self._by_name.get(event.connection_name.casefold())
+        return None
+
+    # ---- accepting -----------------------------------------------------------------------
+
+    def accept(self, body: bytes) -> Accepted:
+        """Validate, store and queue one webhook body. Raises WebhookError for a 400."""
+        event = parse_webhook(body)
+        if event.kind == "ping":
+            self.metrics.inc("keel_events_received_total", kind="ping")
+            return Accepted(202, {"status": "ignored", "reason": "test notification (no data)"})
+        return self.submit(event, body.decode("utf-8", "replace"))
+
+    def submit(self, event: SyncEvent, payload: str) -> Accepted:
+        source = self.source_for(event)
+        status = "queued" if source else "ignored"
+        with self._lock:
+            new = self.store.record(event, source, payload, status)
+        if not new:
+            self.metrics.inc("keel_events_duplicate_total")
+            return Accepted(202, {"status": "duplicate", "event_id": event.event_id})
+        self.metrics.inc("keel_events_received_total", kind=event.kind)
+        if source is None:
+            log.warning(
+                "event %s: no source in keel.yml for connection %s (%s); ignored",
+                event.event_id,
+                event.connection_name,
+                event.connection_id,
+            )
+            return Accepted(
+                202,
+                {"status": "ignored", "event_id": event.event_id, "reason": "unknown connection"},
+            )
+        self._enqueue(source, event.event_id)
+        return Accepted(202, {"status": "queued", "event_id": event.event_id, "source": source})
+
+    # ---- queue and runs ------------------------------------------------------------------
+
+    def queue_depth(self) -> float:
+        return float(
+            sum(
+                len(q.pending) + (1 if q.task and not q.task.done() else 0)
+                for q in self._queues.values()
+            )
+        )
+
+    def _enqueue(self, source: str, event_id: str) -> None:
+        q = self._queues.setdefault(source, _SourceQueue())
+        q.pending.append(event_id)
+        if self._loop is None:
+            return  # not started: start() picks it up from the table
+        self._loop.call_soon_threadsafe(self._ensure_task, source)
+
+    def _ensure_task(self, source: str) -> None:
+        q = self._queues[source]
+        if q.task is None or q.task.done():
+            q.task = asyncio.get_running_loop().create_task(self._drain(source))
+
+    async def _drain(self, source: str) -> None:
+        q = self._queues[source]
+        while q.pending:
+            ids, q.pending = q.pending, []
+            await asyncio.to_thread(self._run, source, ids)
+
+    def _run(self, source: str, event_ids: list[str]) -> None:
+        worker = self.ctx.fork()
+        try:
+            store = EventStore(worker.adapter)
+            store.set_status(event_ids, "running")
+            kinds = self._kinds(store, event_ids)
+            failed = [e for e in event_ids if kinds.get(e) == "sync_failed"]
+            runs = [e for e in event_ids if e not in failed]
+            if failed:
+                self._alert(worker, "sync_failed", {"source": source, "events": failed})
+                store.set_status(failed, "done")
+            if not runs:
+                return
+            try:
+                outcome = self.runner(worker, source)
+            except KeelError as exc:
+                self.metrics.inc("keel_gate_runs_total", result="error")
+                store.set_status(runs, "failed", exc.message[:2000])
+                self._alert(worker, "run_failed", {"source": source, "error": exc.message})
+                return
+            result = "blocked" if outcome.get("blocked") else "passed"
+            self.metrics.inc("keel_gate_runs_total", result=result)
+            self.metrics.inc("keel_publish_rows_total", float(outcome.get("published_rows", 0)))
+            self.last_outcome[source] = outcome
+            store.set_status(runs, "done", None if result == "passed" else "blocked")
+            self.refresh_coverage(worker)
+        except Exception:  # a bug must not kill the worker loop; the event stays visible
+            log.exception("run for %s failed unexpectedly", source)
+            with self._lock:
+                self.store.set_status(event_ids, "failed", "internal error; see the server log")
+        finally:
+            worker.close()
+
+    def _kinds(self, store: EventStore, event_ids: list[str]) -> dict[str, str]:
+        ids = ", ".join(store.a.lit(e) for e in event_ids)
+        rows = store.a.fetch(
+            f"SELECT {store.col('EVENT_ID')}, {store.col('KIND')} FROM "
+            f"{store.table} WHERE {store.col('EVENT_ID')} IN ({ids})",
+            "events",
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def _alert(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
+        if self.notify is None:
+            return
+        try:
+            self.notify(ctx, kind, details)
+        except KeelError as exc:  # alerting must never hold up the gate
+            log.error("could not queue a %s alert: %s", kind, exc.message)
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Queue every event a previous process left open; returns how many."""
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._initial_coverage)
+        with self._lock:
+            open_events = self.store.open_events()
+        for e in open_events:
+            if e.source:
+                self._queues.setdefault(e.source, _SourceQueue()).pending.append(e.event_id)
+        for source, q in self._queues.items():
+            if q.pending:
+                self._ensure_task(source)
+        return len(open_events)
+
+    def _initial_coverage(self) -> None:
+        worker = self.ctx.fork()
+        try:
+            self.refresh_coverage(worker)
+        finally:
+            worker.close()
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every queue is empty (tests, shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.queue_depth() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        tasks = [q.task for q in self._queues.values() if q.task and not q.task.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=60)
+
+    def describe(self, status: int, error: WebhookError) -> Accepted:
+        self.metrics.inc("keel_events_rejected_total", status=str(status))
+        return Accepted(status, {"error": error.message})
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, default=str)

@@ -1,0 +1,123 @@
+"""What the status page shows, read from SOPHIA_OPS in a handful of queries.
+
+Per stream: the last batch, its gate result (failing checks with counts and
+masked samples), and the watermark's age; for the project: tag coverage,
+recent alerts and events. Samples come from KEEL_DQ_FAILURES, where the gate
+already masked high and sensitive columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from keel import ops
+from keel.adapters.base import Adapter
+from keel.project.loader import Project
+
+
+def _rows(
+    a: Adapter, table: ops.OpsTable, columns: list[str], tail: str = ""
+) -> list[dict[str, Any]]:
+    cols = ", ".join(a.ident(c) for c in columns)
+    result = a.fetch(f"SELECT {cols} FROM {a.ops_table(table)} {tail}", "status")
+    return [dict(zip([c.lower() for c in columns], r, strict=True)) for r in result]
+
+
+def _age(value: Any, now: dt.datetime) -> str | None:
+    if not isinstance(value, dt.datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    seconds = max(0, int((now - value).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def status_data(
+    a: Adapter, project: Project, coverage: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    q = a.ident
+    batches = _rows(
+        a,
+        ops.KEEL_BATCHES,
+        ["BATCH_ID", "SOURCE", "STREAM", "STATUS", "ROWS", "CREATED_AT", "DECIDED_AT"],
+        f"ORDER BY {q('CREATED_AT')} DESC LIMIT 500",
+    )
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in batches:
+        last.setdefault((row["source"], row["stream"]), row)
+    ids = [b["batch_id"] for b in last.values()]
+    results: dict[str, list[dict[str, Any]]] = {}
+    samples: dict[tuple[str, str], list[str]] = {}
+    if ids:
+        in_ids = ", ".join(a.lit(i) for i in ids)
+        for r in _rows(
+            a,
+            ops.KEEL_DQ_RESULTS,
+            [
+                "BATCH_ID",
+                "CHECK_ID",
+                "CHECK_NAME",
+                "COLUMN_NAME",
+                "SEVERITY",
+                "STATUS",
+                "FAILING_ROWS",
+            ],
+            f"WHERE {q('BATCH_ID')} IN ({in_ids})",
+        ):
+            results.setdefault(r["batch_id"], []).append(r)
+        for r in _rows(
+            a,
+            ops.KEEL_DQ_FAILURES,
+            ["BATCH_ID", "CHECK_ID", "ROW_JSON"],
+            f"WHERE {q('BATCH_ID')} IN ({in_ids}) LIMIT 200",
+        ):
+            samples.setdefault((r["batch_id"], r["check_id"]), []).append(r["row_json"])
+    marks = {
+        (w["source"], w["stream"]): w
+        for w in _rows(a, ops.KEEL_WATERMARKS, ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT"])
+    }
+    streams = []
+    for s in project.streams.values():
+        b = last.get((s.source, s.name))
+        checks = results.get(b["batch_id"], []) if b else []
+        failing = [
+            {**c, "samples": samples.get((c["batch_id"], c["check_id"]), [])[:5]}
+            for c in checks
+            if c["status"] in ("fail", "warn")
+        ]
+        w = marks.get((s.source, s.name))
+        streams.append(
+            {
+                "source": s.source,
+                "stream": s.name,
+                "batch": b,
+                "failing_checks": failing,
+                "checks": len(checks),
+                "watermark_age": _age(w["updated_at"], now) if w else None,
+            }
+        )
+    alerts = _rows(
+        a,
+        ops.KEEL_ALERTS,
+        ["SINK", "DEDUP_KEY", "ACTION", "STATUS", "CREATED_AT"],
+        f"ORDER BY {q('CREATED_AT')} DESC LIMIT 20",
+    )
+    events = _rows(
+        a,
+        ops.KEEL_EVENTS,
+        ["JOB_ID", "SOURCE", "KIND", "STATUS", "RECEIVED_AT"],
+        f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 20",
+    )
+    return {
+        "project": project.spec.name,
+        "generated_at": now.isoformat(timespec="seconds"),
+        "streams": streams,
+        "coverage": coverage,
+        "alerts": alerts,
+        "events": events,
+    }

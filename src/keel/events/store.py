@@ -1,0 +1,115 @@
+"""Events in SOPHIA_OPS.KEEL_EVENTS: stored before the webhook is answered.
+
+The event id is derived from Airbyte's job id, so a repeated delivery (or the
+poller finding a job the webhook already brought) inserts nothing: the insert
+itself is the de-duplication, and it says whether the event is new.
+Statuses: queued -> running -> done | failed; ignored (unknown connection or a
+ping). On restart every queued or running event is queued again; running the
+gate twice is harmless because publishing is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keel import ops
+from keel.adapters.base import NOW, Adapter
+from keel.events.payload import SyncEvent
+
+OPEN = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    event_id: str
+    job_id: str
+    source: str | None
+    kind: str
+    status: str
+
+
+class EventStore:
+    def __init__(self, adapter: Adapter):
+        self.a = adapter
+        self.table = adapter.ops_table(ops.KEEL_EVENTS)
+
+    def col(self, name: str) -> str:
+        return self.a.ident(name)
+
+    def record(self, event: SyncEvent, source: str | None, payload: str, status: str) -> bool:
+        """Insert the event; False when an event with the same id was stored before."""
+        row = {
+            "EVENT_ID": event.event_id,
+            "JOB_ID": event.job_id,
+            "CONNECTION_ID": event.connection_id,
+            "CONNECTION_NAME": event.connection_name,
+            "KIND": event.kind,
+            "SOURCE": source,
+            "PAYLOAD": payload,
+            "STATUS": status,
+            "RECEIVED_AT": NOW,
+            "PROCESSED_AT": None,
+            "ERROR": None,
+        }
+        sql = (
+            self.a.insert_sql(ops.KEEL_EVENTS, [row])
+            + f" ON CONFLICT ({self.col('EVENT_ID')}) DO NOTHING RETURNING {self.col('EVENT_ID')}"
+        )
+        return bool(self.a.fetch(sql, "events"))
+
+    def set_status(self, event_ids: list[str], status: str, error: str | None = None) -> None:
+        if not event_ids:
+            return
+        ids = ", ".join(self.a.lit(e) for e in event_ids)
+        done = (
+            ", " + f"{self.col('PROCESSED_AT')} = CURRENT_TIMESTAMP" if status not in OPEN else ""
+        )
+        self.a.execute(
+            f"UPDATE {self.table} SET {self.col('STATUS')} = {self.a.lit(status)}, "
+            f"{self.col('ERROR')} = {self.a.lit(error)}{done} WHERE {self.col('EVENT_ID')} IN ({ids})"
+        )
+
+    def open_events(self) -> list[StoredEvent]:
+        states = ", ".join(self.a.lit(s) for s in OPEN)
+        rows = self.a.fetch(
+            f"SELECT {self.col('EVENT_ID')}, {self.col('JOB_ID')}, {self.col('SOURCE')}, "
+            f"{self.col('KIND')}, {self.col('STATUS')} FROM {self.table} "
+            f"WHERE {self.col('STATUS')} IN ({states}) ORDER BY {self.col('RECEIVED_AT')}",
+            "events",
+        )
+        return [StoredEvent(*r) for r in rows]
+
+    def known_jobs(self, job_ids: list[str]) -> set[str]:
+        if not job_ids:
+            return set()
+        ids = ", ".join(self.a.lit(j) for j in job_ids)
+        rows = self.a.fetch(
+            f"SELECT {self.col('JOB_ID')} FROM {self.table} WHERE {self.col('JOB_ID')} IN ({ids})",
+            "events",
+        )
+        return {r[0] for r in rows}
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        cols = [
+            "EVENT_ID",
+            "JOB_ID",
+            "SOURCE",
+            "KIND",
+            "STATUS",
+            "RECEIVED_AT",
+            "PROCESSED_AT",
+            "ERROR",
+        ]
+        rows = self.a.fetch(
+            f"SELECT {', '.join(self.col(c) for c in cols)} FROM {self.table} "
+            f"ORDER BY {self.col('RECEIVED_AT')} DESC LIMIT {int(limit)}",
+            "events",
+        )
+        return [dict(zip([c.lower() for c in cols], r, strict=True)) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.a.fetch(
+            f"SELECT {self.col('STATUS')}, count(*) FROM {self.table} GROUP BY 1", "events"
+        )
+        return {str(s): int(n) for s, n in rows}
