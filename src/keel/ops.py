@@ -89,6 +89,13 @@ KEEL_BATCHES = OpsTable(
         ("DECIDED_AT", T),
         ("FORCED_BY", V),
         ("REASON", V),
+        # added by the gate (issue 4): the window is (WATERMARK, MAX_EXTRACTED_AT]
+        ("WATERMARK", T),
+        ("PUBLISHED_ROWS", INT),
+        ("QUARANTINED_ROWS", INT),
+        ("DELETED_ROWS", INT),
+        ("SUPERSEDED_BY", V),
+        ("MESSAGE", V),
     ),
     ("BATCH_ID",),
 )
@@ -120,6 +127,36 @@ KEEL_DQ_FAILURES = OpsTable(
         ("ROW_JSON", V),
         ("SAMPLED_AT", T),
     ),
+)
+KEEL_QUARANTINE = OpsTable(
+    "KEEL_QUARANTINE",
+    (
+        ("BATCH_ID", V),
+        ("SOURCE", V),
+        ("STREAM", V),
+        ("RAW_ID", V),
+        ("ROW_KEY", V),
+        ("FAILED_CHECKS", V),
+        ("ROW_JSON", V),
+        ("QUARANTINED_AT", T),
+    ),
+    ("BATCH_ID", "RAW_ID"),
+)
+KEEL_TRANSFORMS = OpsTable(
+    "KEEL_TRANSFORMS",
+    (
+        ("RUN_ID", V),
+        ("SOURCE", V),
+        ("KIND", V),
+        ("COMMAND", V),
+        ("STATUS", V),
+        ("EXIT_CODE", INT),
+        ("OUTPUT", V),
+        ("BATCH_IDS", V),
+        ("STARTED_AT", T),
+        ("FINISHED_AT", T),
+    ),
+    ("RUN_ID",),
 )
 KEEL_EVENTS = OpsTable(
     "KEEL_EVENTS",
@@ -167,6 +204,8 @@ ALL_TABLES: tuple[OpsTable, ...] = (
     KEEL_BATCHES,
     KEEL_DQ_RESULTS,
     KEEL_DQ_FAILURES,
+    KEEL_QUARANTINE,
+    KEEL_TRANSFORMS,
     KEEL_EVENTS,
     KEEL_ALERTS,
 )

@@ -236,3 +236,22 @@ def test_metadata_queries_do_not_grow_with_tables(project: Path, keel: Any) -> N
             counts.append({k: v for k, v in ctx.adapter.queries.items() if k != "sample"})
     assert counts[0] == counts[1]
     assert sum(counts[0].values()) <= 8
+
+
+def test_older_ops_tables_are_migrated_additively(project: Path, keel: Any) -> None:
+    keel("apply", "--yes", project=project)
+    _sql(
+        project,
+        'ALTER TABLE "SOPHIA_OPS"."KEEL_BATCHES" DROP COLUMN "REASON"',
+        'DROP TABLE "SOPHIA_OPS"."KEEL_ALERTS"',
+        'INSERT INTO "SOPHIA_OPS"."KEEL_BATCHES" ("BATCH_ID") VALUES (\'kept\')',
+    )
+    plan = keel("plan", "--json", project=project).json()
+    (boot,) = [c for c in plan["changes"] if c["kind"] == "bootstrap_ops"]
+    assert 'ALTER TABLE "SOPHIA_OPS"."KEEL_BATCHES" ADD COLUMN "REASON" VARCHAR' in boot["sql"]
+    assert not [c for c in plan["changes"] if c["kind"] == "set_tag"]  # tags still read
+    assert keel("apply", "--yes", project=project).exit_code == 0
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+    assert _rows(project, 'SELECT "BATCH_ID", "REASON" FROM "SOPHIA_OPS"."KEEL_BATCHES"') == [
+        ("kept", None)
+    ]

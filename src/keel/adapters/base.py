@@ -177,9 +177,48 @@ class Adapter(ABC):
         raise ValueError(f"unknown change kind {change.kind!r}")  # pragma: no cover
 
     def bootstrap_sql(self) -> list[str]:
-        return [f"CREATE SCHEMA IF NOT EXISTS {self.ident(ops.OPS_SCHEMA)}"] + [
-            ops.create_table_sql(t, self.dialect, self.norm, self.type_map) for t in ops.ALL_TABLES
-        ]
+        return [f"CREATE SCHEMA IF NOT EXISTS {self.ident(ops.OPS_SCHEMA)}", *self.ops_ddl()]
+
+    def ops_ddl(self) -> list[str]:
+        """keel's tables, created or brought up to date: additive only (new tables, new
+        columns), so a newer keel migrates an older SOPHIA_OPS on the next apply."""
+        out = []
+        for t in ops.ALL_TABLES:
+            create = ops.create_table_sql(t, self.dialect, self.norm, self.type_map)
+            out.append(
+                create.replace(
+                    f"{self.ident(ops.OPS_SCHEMA)}.{self.ident(t.name)}", self.ops_table(t), 1
+                )
+            )
+            have = self._ops_columns.get(t.name)
+            if have is not None:  # the table exists: add the columns it lacks
+                for column, kind in t.columns:
+                    if column not in have:
+                        out.append(
+                            f"ALTER TABLE {self.ops_table(t)} ADD COLUMN "
+                            f"{self.ident(column)} {self.type_map.get(kind, kind)}"
+                        )
+        return out
+
+    _ops_columns: dict[str, set[str]] = {}
+
+    def mark_ops(self, state: ActualState) -> None:
+        """Set ``ops_ready`` (every keel table with every column) and ``ops_tables``."""
+        present = {
+            name: {c for c, _ in info.columns}
+            for (schema, name), info in state.tables.items()
+            if schema == ops.OPS_SCHEMA
+        }
+        self._ops_columns = present
+        state.ops_tables = set(present) & ops.OPS_TABLE_NAMES
+        state.ops_ready = ops.OPS_SCHEMA in state.schemas and all(
+            t.name in present and set(t.column_names) <= present[t.name] for t in ops.ALL_TABLES
+        )
+
+    def masking_sql(self, schema: str, table: str) -> list[str]:
+        """Statements that hide masked columns of a table keel just created (engines with
+        column privileges); none elsewhere."""
+        return []
 
     # default implementations record governance in SOPHIA_OPS (engines without the feature)
 
@@ -258,7 +297,7 @@ class Adapter(ABC):
 
     def read_recorded_governance(self, state: ActualState, roles: set[str]) -> None:
         """Roles, grants and memberships recorded in SOPHIA_OPS (engines that do not enforce)."""
-        if not state.ops_ready:
+        if not {"KEEL_ROLES", "KEEL_GRANTS", "KEEL_ROLE_MEMBERS"} <= state.ops_tables:
             return
         for (name,) in self.fetch(
             f"SELECT {self.ident('ROLE_NAME')} FROM {self.ops_table(ops.KEEL_ROLES)}", "roles"
@@ -280,7 +319,7 @@ class Adapter(ABC):
             state.memberships.add(Membership(r, m))
 
     def read_recorded_tags(self, state: ActualState) -> None:
-        if not state.ops_ready:
+        if "KEEL_TAGS" not in state.ops_tables:
             return
         cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
         sql = (

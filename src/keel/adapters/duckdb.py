@@ -116,8 +116,12 @@ class DuckDBAdapter(Adapter):
 
     def fork(self) -> DuckDBAdapter:
         """A cursor on the same database: its own transactions, safe in another thread."""
-        return DuckDBAdapter(self.path, connection=self.conn.cursor(), tag_name=self.tag_name,
-                             tag_schema=self.tag_schema)
+        return DuckDBAdapter(
+            self.path,
+            connection=self.conn.cursor(),
+            tag_name=self.tag_name,
+            tag_schema=self.tag_schema,
+        )
 
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState:
         state = ActualState()
@@ -154,8 +158,7 @@ class DuckDBAdapter(Adapter):
             if key[0] not in wanted:
                 continue
             state.tables[key] = TableInfo(*key, tuple(columns.get(key, ())), int(size or 0), kind)
-        existing = {t for s, t in state.tables if s == ops.OPS_SCHEMA}
-        state.ops_ready = ops.OPS_SCHEMA in state.schemas and existing >= ops.OPS_TABLE_NAMES
+        self.mark_ops(state)
         self.read_recorded_tags(state)
         self.read_recorded_governance(state, roles)
         return state

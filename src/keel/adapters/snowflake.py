@@ -153,12 +153,7 @@ class SnowflakeAdapter(Adapter):
     def bootstrap_sql(self) -> list[str]:
         return [
             f"CREATE SCHEMA IF NOT EXISTS {self.fq(ops.OPS_SCHEMA)} WITH MANAGED ACCESS",
-            *(
-                ops.create_table_sql(t, self.dialect, self.norm, self.type_map).replace(
-                    f"{self.ident(ops.OPS_SCHEMA)}.", f"{self.fq(ops.OPS_SCHEMA)}.", 1
-                )
-                for t in ops.ALL_TABLES
-            ),
+            *self.ops_ddl(),
             f"CREATE TAG IF NOT EXISTS {self.tag_ref} COMMENT = "
             f"{self.lit('keel: JSON metadata for AI discovery (SOPHIA_AI_METADATA)')}",
         ]
@@ -248,8 +243,7 @@ class SnowflakeAdapter(Adapter):
             state.tables[key] = TableInfo(
                 table.schema, table.name, tuple(columns.get(key, ())), table.rows, table.kind
             )
-        existing = {t for s, t in state.tables if s == ops.OPS_SCHEMA}
-        state.ops_ready = ops.OPS_SCHEMA in state.schemas and existing >= ops.OPS_TABLE_NAMES
+        self.mark_ops(state)
         self._read_tags(state, wanted)
         self._read_grants(state, managed_schemas, roles)
         return state
@@ -269,7 +263,7 @@ class SnowflakeAdapter(Adapter):
                 state.tags[TagKey("column", f"{schema}.{name}.{column}")] = value
             elif schema in wanted:
                 state.tags[TagKey("table", f"{schema}.{name}")] = value
-        if not state.ops_ready:
+        if "KEEL_APPLY_LOG" not in state.ops_tables:
             return
         # ACCOUNT_USAGE lags: overlay what keel itself set or unset recently, in order
         log = self.ops_table(ops.KEEL_APPLY_LOG)

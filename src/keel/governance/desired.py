@@ -22,7 +22,16 @@ from keel.governance.classify_rules import (
     table_vector_index,
 )
 from keel.project.loader import Column, ManagedSchema, Project, Stream, tag_json
-from keel.resources import ActualState, DesiredState, Grant, Membership, Proposal, TableInfo, TagKey
+from keel.resources import (
+    ActualState,
+    DesiredState,
+    Grant,
+    Membership,
+    Proposal,
+    TableInfo,
+    TagKey,
+    columns_object,
+)
 
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER VARYING")
 READ = ("SELECT",)
@@ -43,6 +52,25 @@ class Coverage:
 
 
 def grants_for(project: Project) -> tuple[dict[str, str], set[Grant], set[Membership]]:
+    """Roles, grants and memberships the project declares (canonical names).
+
+    read/write/own patterns become USAGE (+ CREATE) on each schema and SELECT (+ INSERT,
+    UPDATE, DELETE) on all current and future tables. On engines with column privileges
+    (capability ``column_privileges``), a role with ``masked_pii_levels`` also gets one
+    COLUMNS grant per contract table it reads that has a masked column: the columns it may
+    read, all the others being hidden (the adapter then keeps table-level SELECT off that
+    table). Other engines are unchanged: they mask by other means (Snowflake: policies).
+    """
+    import importlib
+
+    from keel.adapters.registry import ENGINES
+
+    module_name, class_name = ENGINES[project.spec.warehouse.engine]
+    try:
+        caps = getattr(importlib.import_module(module_name), class_name).caps
+        column_privileges = bool(caps.column_privileges)
+    except ImportError:  # an engine not in this build cannot be planned anyway
+        column_privileges = False
     roles: dict[str, str] = {}
     grants: set[Grant] = set()
     members: set[Membership] = set()
@@ -61,6 +89,17 @@ def grants_for(project: Project) -> tuple[dict[str, str], set[Grant], set[Member
                     grants.add(Grant(role, priv, "ALL_TABLES", schema))
                     grants.add(Grant(role, priv, "FUTURE_TABLES", schema))
         members.update(Membership(role, m.upper()) for m in spec.granted_to)
+        masked = set(spec.masked_pii_levels)
+        if column_privileges and masked:
+            readable = set(project.expand_schema_patterns(spec.read))
+            for stream in project.streams.values():
+                hidden = {c.name for c in stream.columns if c.tag.get("pii_level") in masked}
+                if not hidden:
+                    continue
+                shown = [c.name for c in stream.columns if c.name not in hidden]
+                for schema in sorted({stream.raw_schema, stream.data_schema} & readable):
+                    target = columns_object(schema, stream.table, shown)
+                    grants.add(Grant(role, "SELECT", "COLUMNS", target))
     return roles, grants, members
 
 

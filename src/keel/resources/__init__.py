@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 ObjectType = Literal["schema", "table", "column"]
-GrantTarget = Literal["SCHEMA", "ALL_TABLES", "FUTURE_TABLES", "COLUMN"]
+# TABLE, COLUMNS and FUTURE_TABLES_OF are what engines with real grants report when a
+# privilege is held on part of a schema only (PostgreSQL): one table, the readable columns
+# of one table ("SCHEMA.TABLE(COL_A,COL_B)"), or the future tables of one creator
+# ("SCHEMA.CREATOR")
+GrantTarget = Literal[
+    "SCHEMA", "ALL_TABLES", "FUTURE_TABLES", "COLUMN", "TABLE", "COLUMNS", "FUTURE_TABLES_OF"
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -33,16 +40,33 @@ class Grant:
     role: str
     privilege: str  # USAGE, CREATE, SELECT, INSERT, UPDATE, DELETE, ...
     target: GrantTarget
-    object_name: str  # schema name, or SCHEMA.TABLE.COLUMN for COLUMN grants
+    object_name: str  # schema name, or SCHEMA.TABLE.COLUMN for COLUMN grants (see GrantTarget)
 
     def describe(self) -> str:
+        schema, _, creator = self.object_name.partition(".")
         on = {
             "SCHEMA": f"schema {self.object_name}",
             "ALL_TABLES": f"all tables in {self.object_name}",
             "FUTURE_TABLES": f"future tables in {self.object_name}",
             "COLUMN": f"column {self.object_name}",
+            "TABLE": f"table {self.object_name}",
+            "COLUMNS": f"columns {self.object_name}",
+            "FUTURE_TABLES_OF": f"future tables created by {creator} in {schema}",
         }[self.target]
         return f"{self.privilege} on {on} to {self.role}"
+
+
+def columns_object(schema: str, table: str, columns: Iterable[str]) -> str:
+    """The object name of a COLUMNS grant: ``SCHEMA.TABLE(COL_A,COL_B)``, columns sorted."""
+    return f"{schema}.{table}({','.join(sorted(set(columns)))})"
+
+
+def split_columns_object(name: str) -> tuple[str, str, tuple[str, ...]]:
+    """``SCHEMA.TABLE(COL_A,COL_B)`` -> (SCHEMA, TABLE, (COL_A, COL_B))."""
+    head, _, cols = name.partition("(")
+    schema, _, table = head.partition(".")
+    inner = cols[:-1] if cols.endswith(")") else cols
+    return schema, table, tuple(c for c in inner.split(",") if c)
 
 
 @dataclass(frozen=True, order=True)
@@ -74,7 +98,8 @@ class ActualState:
     roles: set[str] = field(default_factory=set)
     grants: set[Grant] = field(default_factory=set)
     memberships: set[Membership] = field(default_factory=set)
-    ops_ready: bool = False  # SOPHIA_OPS and keel's tables exist
+    ops_ready: bool = False  # SOPHIA_OPS and keel's tables exist with all their columns
+    ops_tables: set[str] = field(default_factory=set)  # keel's tables that exist (to read from)
     queries: dict[str, int] = field(default_factory=dict)  # object kind -> metadata queries
 
     def canonical(self) -> dict[str, object]:
