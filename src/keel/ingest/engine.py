@@ -1,0 +1,279 @@
+"""Every statement the RAW writer sends, for DuckDB.
+
+The writer (:mod:`keel.ingest.writer`) decides *what* happens; this class
+decides how it is spelled for one engine. A PostgreSQL variant subclasses
+it and overrides the few engine-specific pieces: :attr:`TYPE_NAMES`,
+:meth:`prepare_session`, :meth:`stage` (Arrow in; DuckDB scans a registered
+Arrow table, PostgreSQL would COPY), :meth:`dedup_stage_sql` (DuckDB's
+``QUALIFY``) and :meth:`columns` (the catalog query). Every identifier and
+literal goes through :mod:`keel.sql`.
+
+The Append + Deduped merge is set-based, one statement each:
+
+1. stage the batch, typed, keeping the newest record per key: cursor
+   descending (NULLs last), then arrival order descending;
+2. delete target rows of those keys that the staged row beats (the staged
+   row wins on a newer or equal cursor, or when the target's cursor is NULL;
+   the staged row is always extracted later, which breaks ties as Airbyte's
+   "cursor, then _AIRBYTE_EXTRACTED_AT" ordering does);
+3. insert the staged rows whose key is no longer in the target.
+
+Keys compare with ``IS NOT DISTINCT FROM``, so rows with a NULL key collapse
+into one, as Airbyte's ``ROW_NUMBER() OVER (PARTITION BY pk)`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from keel import ops
+from keel.errors import WarehouseError
+from keel.ingest import schema as S
+from keel.sql import DUCKDB, Dialect, ident, literal, qualified
+
+BATCH_VIEW = "keel_ingest_batch"
+STAGE_TABLE = "keel_ingest_stage"
+SEQ_COLUMN = "keel_seq"
+
+
+class DuckDBEngine:
+    """The RAW writer's SQL for DuckDB (>= 1.2)."""
+
+    dialect: Dialect = DUCKDB
+    TYPE_NAMES: dict[str, str] = {
+        S.VARCHAR: "VARCHAR",
+        S.BIGINT: "BIGINT",
+        S.DOUBLE: "DOUBLE",
+        S.BOOLEAN: "BOOLEAN",
+        S.DATE: "DATE",
+        S.TIMESTAMP: "TIMESTAMP",
+        S.TIMESTAMPTZ: "TIMESTAMP WITH TIME ZONE",
+        S.JSON: "JSON",
+    }
+    # what the catalog reports -> portable type
+    _FROM_CATALOG = {
+        "VARCHAR": S.VARCHAR, "BIGINT": S.BIGINT, "DOUBLE": S.DOUBLE, "BOOLEAN": S.BOOLEAN,
+        "DATE": S.DATE, "TIMESTAMP": S.TIMESTAMP, "TIMESTAMP WITH TIME ZONE": S.TIMESTAMPTZ,
+        "JSON": S.JSON,
+    }  # fmt: skip
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    # -- session, schemas, state table ----------------------------------------
+    def run(self, sql: str) -> None:
+        """Execute one statement; the driver's error becomes a :class:`WarehouseError`."""
+        with self._translated(sql):
+            self.conn.execute(sql)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        with self._translated(sql):
+            return list(self.conn.execute(sql).fetchall())
+
+    @contextlib.contextmanager
+    def _translated(self, sql: str) -> Iterator[None]:
+        import duckdb
+
+        try:
+            yield
+        except duckdb.Error as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise WarehouseError(f"DuckDB refused: {first}\n  SQL: {sql[:300]}") from exc
+
+    def prepare_session(self) -> None:
+        """Timestamps without an offset are UTC, as in Airbyte's destinations."""
+        self.run(f"SET TimeZone = {literal('UTC')}")
+
+    def ensure_schema(self, schema: str) -> None:
+        self.run(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+
+    def ensure_state_table(self) -> None:
+        self.ensure_schema(ops.OPS_SCHEMA)
+        self.run(ops.create_table_sql(ops.KEEL_STATE, self.dialect))
+
+    def read_state(self, source: str) -> dict[str, tuple[str | None, int]]:
+        """Committed STATE JSON and record count per stream of ``source``."""
+        table = qualified(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
+        rows = self.fetch(
+            f"SELECT {ident('STREAM')}, {ident('STATE')}, {ident('RECORDS')} FROM {table} "
+            f"WHERE {ident('SOURCE')} = {literal(source)}"
+        )
+        return {stream: (state, int(records or 0)) for stream, state, records in rows}
+
+    def upsert_state(
+        self, source: str, stream: str, state: str | None, records: int, now: dt.datetime
+    ) -> None:
+        """Store ``state`` (None keeps the stored one) and add ``records`` to the count."""
+        table = qualified(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
+        names = ops.KEEL_STATE.column_names  # SOURCE, STREAM, STATE, RECORDS, UPDATED_AT
+        stamp = now.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+        values = ", ".join(
+            [literal(source), literal(stream), literal(state), literal(records),
+             f"CAST({literal(stamp)} AS TIMESTAMP)"]
+        )  # fmt: skip
+        old = ident(ops.KEEL_STATE.name)
+        st, rec, upd = ident("STATE"), ident("RECORDS"), ident("UPDATED_AT")
+        self.run(
+            f"INSERT INTO {table} ({', '.join(ident(n) for n in names)}) VALUES ({values}) "
+            f"ON CONFLICT ({ident('SOURCE')}, {ident('STREAM')}) DO UPDATE SET "
+            f"{st} = COALESCE(excluded.{st}, {old}.{st}), "
+            f"{rec} = COALESCE({old}.{rec}, 0) + excluded.{rec}, {upd} = excluded.{upd}"
+        )
+
+    # -- tables -----------------------------------------------------------------
+    def columns(self, schema: str) -> dict[str, dict[str, str]]:
+        """Every table of ``schema`` with its columns and portable types, in one query."""
+        rows = self.fetch(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            f"WHERE table_catalog = current_database() AND table_schema = {literal(schema)} "
+            "ORDER BY table_name, ordinal_position"
+        )
+        tables: dict[str, dict[str, str]] = {}
+        for table, column, data_type in rows:
+            kind = self._FROM_CATALOG.get(str(data_type).upper(), S.VARCHAR)
+            tables.setdefault(table, {})[column] = kind
+        return tables
+
+    def max_extracted_at(self, schema: str, tables: Sequence[str]) -> dict[str, dt.datetime]:
+        """The newest ``_AIRBYTE_EXTRACTED_AT`` of each table, in one query."""
+        if not tables:
+            return {}
+        parts = [
+            f"SELECT {literal(t)} AS t, max({ident(S.EXTRACTED_AT)}) AS m "
+            f"FROM {qualified(schema, t)}"
+            for t in tables
+        ]
+        rows = self.fetch(" UNION ALL ".join(parts))
+        return {t: m for t, m in rows if m is not None}
+
+    def create_table(self, schema: str, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        cols = ", ".join(f"{ident(n)} {self.TYPE_NAMES[t]}" for n, t in columns)
+        self.run(f"CREATE TABLE IF NOT EXISTS {qualified(schema, table)} ({cols})")
+
+    def add_column(self, schema: str, table: str, column: str, kind: str) -> None:
+        self.run(
+            f"ALTER TABLE {qualified(schema, table)} "
+            f"ADD COLUMN IF NOT EXISTS {ident(column)} {self.TYPE_NAMES[kind]}"
+        )
+
+    def widen_column(self, schema: str, table: str, column: str, kind: str) -> None:
+        self.run(
+            f"ALTER TABLE {qualified(schema, table)} "
+            f"ALTER COLUMN {ident(column)} SET DATA TYPE {self.TYPE_NAMES[kind]}"
+        )
+
+    # -- transactions -----------------------------------------------------------
+    def begin(self) -> None:
+        self.run("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.run("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll back, quietly when no transaction is open (it failed while committing)."""
+        with contextlib.suppress(WarehouseError):
+            self.run("ROLLBACK")
+
+    # -- batches ------------------------------------------------------------------
+    def stage(self, batch: pa.Table) -> str:
+        """Make ``batch`` readable by SQL; returns the relation's quoted name."""
+        with self._translated(f"register {BATCH_VIEW}"):
+            self.conn.register(BATCH_VIEW, batch)
+        return ident(BATCH_VIEW)
+
+    def unstage(self) -> None:
+        with self._translated(f"unregister {BATCH_VIEW}"):
+            self.conn.unregister(BATCH_VIEW)
+
+    def typed_select(
+        self, sources: Sequence[str], columns: Sequence[tuple[str, str]], airbyte: dict[str, object]
+    ) -> list[str]:
+        """``CAST(src AS type) AS "COLUMN"`` for each column, then Airbyte's columns."""
+        exprs = [
+            f"CAST({ident(src)} AS {self.TYPE_NAMES[kind]}) AS {ident(name)}"
+            for src, (name, kind) in zip(sources, columns, strict=True)
+        ]
+        exprs.append(f"CAST(gen_random_uuid() AS VARCHAR) AS {ident(S.RAW_ID)}")
+        for name, kind in S.AIRBYTE_COLUMNS[1:]:
+            exprs.append(
+                f"CAST({literal(airbyte[name])} AS {self.TYPE_NAMES[kind]}) AS {ident(name)}"
+            )
+        return exprs
+
+    def append(self, schema: str, table: str, names: Sequence[str], select: Sequence[str]) -> None:
+        self.run(
+            f"INSERT INTO {qualified(schema, table)} ({', '.join(ident(n) for n in names)}) "
+            f"SELECT {', '.join(select)} FROM {ident(BATCH_VIEW)}"
+        )
+
+    def dedup_stage_sql(
+        self, select: Sequence[str], names: Sequence[str], key: Sequence[str], cursor: str | None
+    ) -> str:
+        """The staged batch: typed, one row per key (newest cursor, then latest arrival)."""
+        order = [f"{ident(cursor)} DESC NULLS LAST"] if cursor else []
+        order.append(f"{ident(SEQ_COLUMN)} DESC")
+        return (
+            f"CREATE TEMP TABLE {ident(STAGE_TABLE)} AS "
+            f"WITH typed AS (SELECT {', '.join(select)}, {ident(SEQ_COLUMN)} "
+            f"FROM {ident(BATCH_VIEW)}) "
+            f"SELECT {', '.join(ident(n) for n in names)} FROM typed "
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} "
+            f"ORDER BY {', '.join(order)}) = 1"
+        )
+
+    def merge_dedup(
+        self,
+        schema: str,
+        table: str,
+        names: Sequence[str],
+        key: Sequence[str],
+        cursor: str | None,
+        select: Sequence[str],
+        target_empty: bool,
+    ) -> None:
+        """Append + Deduped for one batch: stage, delete what it beats, insert the winners."""
+        target = qualified(schema, table)
+        stage = ident(STAGE_TABLE)
+        cols = ", ".join(ident(n) for n in names)
+        self.run(self.dedup_stage_sql(select, names, key, cursor))
+        try:
+            if target_empty:
+                self.run(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage}")
+                return
+            same_key = " AND ".join(f"t.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in key)
+            beats = ""
+            if cursor:
+                c = ident(cursor)
+                beats = f" AND (t.{c} IS NULL OR (s.{c} IS NOT NULL AND s.{c} >= t.{c}))"
+            self.run(f"DELETE FROM {target} AS t USING {stage} AS s WHERE {same_key}{beats}")
+            self.run(
+                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} AS s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same_key})"
+            )
+        finally:
+            self.run(f"DROP TABLE IF EXISTS {stage}")
+
+    def bad_values(
+        self, sources: Sequence[str], kinds: Sequence[str]
+    ) -> list[tuple[int, int, int]]:
+        """For each staged source column that does not cast: (index, bad count, first seq)."""
+        checks = []
+        for src, kind in zip(sources, kinds, strict=True):
+            bad = f"{ident(src)} IS NOT NULL AND TRY_CAST({ident(src)} AS {self.TYPE_NAMES[kind]}) IS NULL"
+            checks.append(
+                f"count(*) FILTER (WHERE {bad}), min({ident(SEQ_COLUMN)}) FILTER (WHERE {bad})"
+            )
+        if not checks:
+            return []
+        row = self.fetch(f"SELECT {', '.join(checks)} FROM {ident(BATCH_VIEW)}")[0]
+        found = []
+        for i in range(len(sources)):
+            count, first = row[2 * i], row[2 * i + 1]
+            if count:
+                found.append((i, int(count), int(first)))
+        return found
