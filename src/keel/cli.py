@@ -266,9 +266,13 @@ def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
 
 def _register_parts() -> None:
     """Each part of keel adds its own commands; importing them costs only click."""
+    from keel.events.cli import register as register_events
+    from keel.ingest.cli import register as register_ingest
     from keel.quality.cli import register as register_quality
 
+    register_ingest(main)
     register_quality(main)
+    register_events(main)
 
 
 _register_parts()
