@@ -1,0 +1,109 @@
+"""``keel batches``: recorded batches, plus each stream's not-yet-gated pending rows.
+
+Recorded batches come from ``SOPHIA_OPS.KEEL_BATCHES`` (one query). A stream whose
+RAW table holds rows after its watermark that no recorded batch covers is listed
+as ``pending``, with the id the gate will give it (one probe query for all
+streams). Newest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from keel import ops
+from keel.adapters.base import Adapter
+from keel.errors import KeelError
+from keel.project.loader import Project
+from keel.project.tests_spec import did_you_mean
+from keel.publish import state
+from keel.publish.window import Window, batch_id, utc
+
+FIELDS = (
+    "BATCH_ID",
+    "SOURCE",
+    "STREAM",
+    "STATUS",
+    "ROWS",
+    "CREATED_AT",
+    "DECIDED_AT",
+    "WATERMARK",
+    "MAX_EXTRACTED_AT",
+    "PUBLISHED_ROWS",
+    "QUARANTINED_ROWS",
+    "DELETED_ROWS",
+    "FORCED_BY",
+    "REASON",
+    "SUPERSEDED_BY",
+    "MESSAGE",
+)
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return (utc(value) or value).isoformat()
+    return value
+
+
+def list_batches(
+    project: Project, adapter: Adapter, source: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Batches newest first: ``source, stream, id, status, rows, created_at`` and more."""
+    a = adapter
+    if source is not None and source not in project.sources:
+        hint = did_you_mean(source, set(project.sources))
+        raise KeelError(f"unknown source {source!r}" + (f" ({hint})" if hint else ""))
+    sources = [source] if source else list(project.sources)
+    streams = [s for s in project.streams.values() if s.source in sources]
+    columns = state.read_columns(a, {ops.OPS_SCHEMA, *(s.raw_schema for s in streams)})
+    state.ensure_ops(a, columns)
+    where = ""
+    if source is not None:
+        where = f" WHERE {a.ident('SOURCE')} = {a.lit(source)}"
+    rows = a.fetch(
+        f"SELECT {', '.join(a.ident(f) for f in FIELDS)} FROM {a.ops_table(ops.KEEL_BATCHES)}"
+        f"{where} ORDER BY {a.ident('CREATED_AT')} DESC LIMIT {int(limit)}",
+        "batches",
+    )
+    out: list[dict[str, Any]] = []
+    known: set[str] = set()
+    for row in rows:
+        record = dict(zip(FIELDS, row, strict=True))
+        known.add(str(record["BATCH_ID"]))
+        item = {"source": record["SOURCE"], "stream": record["STREAM"], "id": record["BATCH_ID"]}
+        item.update(
+            {
+                k.lower(): _iso(v)
+                for k, v in record.items()
+                if k not in ("BATCH_ID", "SOURCE", "STREAM")
+            }
+        )
+        out.append(item)
+    marks = state.read_watermarks(a, sources)
+    targets = [
+        (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
+        for s in streams
+        if (s.raw_schema, s.table) in columns
+    ]
+    pending = []
+    probed = state.probe(a, targets)
+    for s in streams:
+        p = probed.get(s.key)
+        if p is None or p.rows == 0 or p.window.upto is None:
+            continue
+        bid = batch_id(s.source, s.name, p.window)
+        if bid in known:
+            continue
+        pending.append(
+            {
+                "source": s.source,
+                "stream": s.name,
+                "id": bid,
+                "status": "pending",
+                "rows": p.rows,
+                "created_at": _iso(p.first),
+                "watermark": _iso(p.window.after),
+                "max_extracted_at": _iso(p.window.upto),
+            }
+        )
+    return pending + out

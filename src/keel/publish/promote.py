@@ -1,0 +1,197 @@
+"""Write-audit-publish: gate each stream, then publish what passed, parents first.
+
+:func:`promote` is what ``keel promote`` and ``keel run`` call. Per stream:
+
+1. judge the pending batch (:class:`keel.quality.gate.GateRun`, publishing mode: the
+   parents' promoted tables are exact because parents were published just before);
+2. blocked (and not ``force``): publish nothing, keep the watermark; the next gate
+   re-tests everything pending, so a fixing batch publishes both;
+3. otherwise one transaction: MERGE into ``<SOURCE>_DATA.<STREAM>``, the watermark
+   moved to the batch's newest extraction, the promoted table's tags, the batch's
+   status (``promoted``, ``forced`` with who and why, or ``quarantined`` with the
+   failing rows kept in ``SOPHIA_OPS.KEEL_QUARANTINE``). Before writing, the
+   transaction re-reads the watermark and the window's row count: if either moved
+   since the gate, it rolls back and says so (nothing half-published).
+
+DDL (create the promoted table, add or widen columns; native tags) runs inside the
+transaction where the engine's DDL is transactional, else just before ``BEGIN``
+(it is idempotent, and an empty table or a new column without rows is harmless).
+A crash at any point leaves the promoted table and the watermark both before or
+both after the batch; replaying a batch changes nothing (MERGE keys, wins_sql).
+After the streams, the source's transformation runs when something was published;
+its failure is reported and recorded, and never undoes the publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from keel import ops
+from keel.adapters.base import Adapter
+from keel.errors import KeelError
+from keel.project.loader import Project, tag_json
+from keel.publish import merge
+from keel.publish.window import Window, utc
+from keel.quality.gate import GateRun, Target, Verdict
+from keel.quality.model import SourceReport, StreamReport
+from keel.quality.record import inserts
+from keel.resources import TagKey
+
+
+class StaleBatchError(KeelError):
+    """The pending rows changed between the gate and the publish (run promote again)."""
+
+
+def _contract_tags(v: Verdict) -> dict[TagKey, str]:
+    s, layout = v.stream, v.layout
+    assert layout is not None
+    data = ".".join(layout.data)
+    present = set(layout.names)
+    out = {TagKey("table", data): tag_json(s.tag)}
+    for c in s.columns:
+        if c.critical and c.name in present:
+            out[TagKey("column", f"{data}.{c.name}")] = tag_json(c.tag)
+    return out
+
+
+def publish(
+    run: GateRun,
+    v: Verdict,
+    *,
+    forced_by: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Publish one judged batch (see the module docstring for the guarantees)."""
+    a: Adapter = run.adapter
+    layout, report, batch = v.layout, v.report, v.report.batch
+    if layout is None or batch is None or batch.upto is None:
+        raise KeelError(f"{v.stream.key} has no batch to publish")  # pragma: no cover
+    window = Window(batch.after, batch.upto)
+    now = run.now()
+    quarantine = v.quarantine and forced_by is None
+    ddl = merge.ddl_sql(a, layout)
+    recorded = run.tags
+    wanted = merge.promoted_tags(layout, recorded, _contract_tags(v))
+    tag_sql = merge.tag_sqls(a, wanted, recorded)
+    early = [] if a.caps.transactional_ddl else ddl + (tag_sql if a.caps.native_tags else [])
+    for sql in early:
+        a.execute(sql)
+    status = "forced" if forced_by else "quarantined" if quarantine and v.bad_rows else "promoted"
+    with a.transaction():
+        if a.caps.transactional_ddl:
+            for sql in ddl:
+                a.execute(sql)
+        _verify(a, v, window)
+        quarantined = 0
+        if quarantine and v.builder is not None:
+            quarantined = _quarantine(run, v, now)
+        a.execute(merge.merge_sql(a, layout, window, batch.id if quarantined else None))
+        for sql in merge.watermark_sql(a, layout, batch.upto, batch.id, now):
+            a.execute(sql)
+        if not a.caps.native_tags:
+            for sql in tag_sql:
+                a.execute(sql)
+        published = batch.live - quarantined
+        values: dict[str, object] = {
+            "STATUS": status,
+            "DECIDED_AT": now,
+            "PUBLISHED_ROWS": published,
+            "QUARANTINED_ROWS": quarantined,
+            "DELETED_ROWS": batch.deleted,
+            "FORCED_BY": forced_by,
+            "REASON": reason,
+        }
+        for sql in merge.batch_update_sql(a, batch.id, values, batch.after, layout):
+            a.execute(sql)
+    batch.status = status  # type: ignore[assignment]
+    batch.published, batch.quarantined = published, quarantined
+    batch.forced_by, batch.reason = forced_by, reason
+    report.status = "promoted"
+    run.published(v.stream)
+
+
+def _verify(a: Adapter, v: Verdict, window: Window) -> None:
+    layout, batch = v.layout, v.report.batch
+    assert layout is not None and batch is not None
+    found = a.fetch(merge.watermark_read_sql(a, layout), "watermarks")
+    mark = utc(found[0][0]) if found else None
+    (count,) = a.fetch(merge.window_count_sql(a, layout, window), "probe")[0]
+    if mark != batch.after or int(count) != batch.rows:
+        raise StaleBatchError(
+            f"{v.stream.key}: the pending rows changed since the gate (watermark "
+            f"{mark} vs {batch.after}, {count} rows vs {batch.rows}); nothing was "
+            "published. Run keel promote again."
+        )
+
+
+def _quarantine(run: GateRun, v: Verdict, now: dt.datetime) -> int:
+    a, layout, batch = run.adapter, v.layout, v.report.batch
+    assert v.builder is not None and layout is not None and batch is not None
+    ids = [r.check.id for r in v.report.blocking_checks if r.check.row_level]
+    sql, names, check_ids = v.builder.quarantine_rows(ids)
+    if not sql:
+        return 0
+    rows = a.fetch(sql, "quarantine")
+    records = merge.quarantine_rows(
+        v.stream.source, v.stream.name, batch.id, layout, names, check_ids, rows, now
+    )
+    a.execute(
+        f"DELETE FROM {a.ops_table(ops.KEEL_QUARANTINE)} WHERE "
+        f"{a.ident('BATCH_ID')} = {a.lit(batch.id)}"
+    )
+    for stmt in inserts(a, ops.KEEL_QUARANTINE, records):
+        a.execute(stmt)
+    return len(records)
+
+
+def promote(
+    project: Project,
+    adapter: Adapter,
+    target: str | Target,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    actor: str | None = None,
+    transform: bool = True,
+    sample_limit: int = 10,
+    now: Callable[[], dt.datetime] | None = None,
+    runner: Callable[..., Any] | None = None,
+    progress: Callable[[StreamReport], None] | None = None,
+) -> SourceReport:
+    """Gate, then publish every stream that passed (blocked ones too with ``force``).
+
+    ``force`` needs a ``reason``; the batch records who (``actor``, default the OS
+    user) and why. ``transform``: run the source's transformation afterwards when
+    anything was published (``runner`` replaces ``subprocess.run``, for tests).
+    ``progress`` is called after each stream is judged and, when it passed, published.
+    """
+    if force and not (reason and reason.strip()):
+        raise KeelError("--force needs --reason TEXT: a forced promotion is logged with why")
+    t = target if isinstance(target, Target) else Target.parse(project, target)
+    kwargs: dict[str, Any] = {"sample_limit": sample_limit, "publishing": True}
+    if now is not None:
+        kwargs["now"] = now
+    run = GateRun(project, adapter, t, **kwargs)
+    report = SourceReport(t.source)
+    published: list[str] = []
+    for s in run.order:
+        v = run.judge(s)
+        report.streams.append(v.report)
+        if v.report.batch is not None and (force or not v.report.blocked):
+            if v.report.blocked:
+                publish(run, v, forced_by=actor or adapter.current_user(), reason=reason)
+                v.report.reason = f"published by force ({reason}) although {v.report.reason}"
+            else:
+                publish(run, v)
+            published.append(v.report.batch.id)
+        if progress is not None:
+            progress(v.report)
+    if transform and published:
+        from keel.publish.transform import run_transform
+
+        report.transform = run_transform(
+            project, adapter, t.source, published, run.now(), runner=runner
+        )
+    return report

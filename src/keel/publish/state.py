@@ -1,0 +1,134 @@
+"""Reading what the gate needs, in bulk: a fixed number of queries per call, whatever the
+number of streams.
+
+- :func:`read_columns`: every column of the given schemas (one ``information_schema`` query);
+- :func:`read_watermarks`: every stream's watermark of some sources (one query);
+- :func:`probe`: each RAW table's pending window, row count and newest extraction
+  (one ``UNION ALL`` query for all streams);
+- :func:`read_tags`: the recorded tag rows under some schemas (one query, engines
+  without native tags);
+- :func:`ensure_ops`: keel's operational tables and the columns the gate added to
+  them, created when missing (idempotent; one metadata query, read with the rest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from keel import ops
+from keel.adapters.base import Adapter
+from keel.errors import QualityError
+from keel.publish.window import EXTRACTED_AT, Window, utc, window_sql
+
+Columns = dict[tuple[str, str], list[tuple[str, str]]]  # (SCHEMA, TABLE) -> [(COLUMN, type)]
+
+GATE_TABLES = (
+    ops.KEEL_WATERMARKS,
+    ops.KEEL_BATCHES,
+    ops.KEEL_DQ_RESULTS,
+    ops.KEEL_DQ_FAILURES,
+    ops.KEEL_QUARANTINE,
+    ops.KEEL_TRANSFORMS,
+    ops.KEEL_TAGS,
+)
+
+
+def read_columns(a: Adapter, schemas: Iterable[str]) -> Columns:
+    """Columns of every table in ``schemas`` (canonical names), in table order."""
+    wanted = sorted({s.upper() for s in schemas})
+    names = ", ".join(a.lit(a.norm(s)) for s in wanted)
+    rows = a.fetch(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_catalog = current_database() AND table_schema IN ({names}) "
+        "ORDER BY table_schema, table_name, ordinal_position",
+        "columns",
+    )
+    out: Columns = {}
+    for schema, table, column, data_type in rows:
+        out.setdefault((a.canon(schema), a.canon(table)), []).append(
+            (a.canon(column), str(data_type))
+        )
+    return out
+
+
+def ensure_ops(a: Adapter, columns: Columns) -> None:
+    """Create the gate's ops tables and columns that a warehouse bootstrapped by an older
+    keel lacks. ``columns`` must include SOPHIA_OPS. Refuses when SOPHIA_OPS is missing."""
+    present = {t for s, t in columns if s == ops.OPS_SCHEMA}
+    if not present:
+        raise QualityError(
+            f"{ops.OPS_SCHEMA} does not exist in this warehouse: run `keel apply` first"
+        )
+    for table in GATE_TABLES:
+        if table.name not in present:
+            a.execute(ops.create_table_sql(table, a.dialect, a.norm, a.type_map))
+            continue
+        have = {c for c, _ in columns[(ops.OPS_SCHEMA, table.name)]}
+        for name, kind in table.columns:
+            if name not in have:
+                a.execute(
+                    f"ALTER TABLE {a.ops_table(table)} ADD COLUMN {a.ident(name)} "
+                    f"{a.type_map.get(kind, kind)}"
+                )
+
+
+def read_watermarks(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], dt.datetime]:
+    names = ", ".join(a.lit(s) for s in sorted(set(sources)))
+    rows = a.fetch(
+        f"SELECT {a.ident('SOURCE')}, {a.ident('STREAM')}, {a.ident('EXTRACTED_AT')} "
+        f"FROM {a.ops_table(ops.KEEL_WATERMARKS)} WHERE {a.ident('SOURCE')} IN ({names})",
+        "watermarks",
+    )
+    return {(s, t): w for s, t, v in rows if (w := utc(v)) is not None}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a RAW table holds after its watermark."""
+
+    window: Window  # (watermark, newest extraction]
+    rows: int
+    first: dt.datetime | None  # the oldest extraction in the window
+
+
+def probe(a: Adapter, targets: Sequence[tuple[str, tuple[str, str], Window]]) -> dict[str, Pending]:
+    """Pending rows per stream key, for ``(key, (schema, table), Window(after))`` targets."""
+    if not targets:
+        return {}
+    ext = a.ident(EXTRACTED_AT)
+    parts = [
+        f"SELECT {a.lit(key)} AS k, COUNT(*) AS n, MIN({ext}) AS lo, MAX({ext}) AS hi "
+        f"FROM {a.ident(*table)} WHERE {window_sql(a, window)}"
+        for key, table, window in targets
+    ]
+    afters = {key: window.after for key, _, window in targets}
+    out: dict[str, Pending] = {}
+    for key, n, lo, hi in a.fetch(" UNION ALL ".join(parts), "probe"):
+        out[key] = Pending(Window(afters[key], utc(hi)), int(n), utc(lo))
+    return out
+
+
+def read_tags(a: Adapter, schemas: Iterable[str]) -> dict[tuple[str, str], str]:
+    """Recorded tags (object type, object name) -> JSON under ``schemas``."""
+    name = a.ident("OBJECT_NAME")
+    ranges = " OR ".join(
+        f"({name} = {a.lit(s)} OR SUBSTR({name}, 1, {len(s) + 1}) = {a.lit(s + '.')})"
+        for s in sorted(set(schemas))
+    )
+    if not ranges:
+        return {}
+    rows = a.fetch(
+        f"SELECT {a.ident('OBJECT_TYPE')}, {name}, {a.ident('TAG_VALUE')} "
+        f"FROM {a.ops_table(ops.KEEL_TAGS)} WHERE {a.ident('TAG_NAME')} = {a.lit(a.tag_name)} "
+        f"AND ({ranges})",
+        "tags",
+    )
+    return {(t, n): v for t, n, v in rows}
+
+
+def table_columns(
+    columns: Mapping[tuple[str, str], list[tuple[str, str]]], schema: str, table: str
+) -> list[tuple[str, str]] | None:
+    return columns.get((schema.upper(), table.upper()))

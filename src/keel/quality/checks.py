@@ -1,0 +1,332 @@
+"""Checks compiled from a stream's contract, validated against the actual RAW table.
+
+A :class:`Check` is one dbt test (or ``freshness``, or the implicit ``schema``
+check) of one stream: a name, an optional column, a severity, an optional
+``where``, and whether it judges single rows (``row_level``: the rows it flags
+can be quarantined) or the table as a whole. Turning checks into SQL is
+:mod:`keel.quality.scan`'s job; this module only decides *what* runs and
+refuses, before anything runs, what cannot: a column the RAW table does not
+have, or a SQL fragment (``where``, ``expression``, range bounds) that is not
+one balanced expression. Every refusal is a :class:`~keel.errors.Problem`
+naming the contract file, line and object.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from keel.errors import Problem
+from keel.project.loader import Stream
+from keel.project.models import DataTest
+from keel.project.tests_spec import parse_relation
+from keel.publish.window import CDC_DELETED_AT
+
+Severity = Literal["error", "warn"]
+ROW_LEVEL = frozenset(
+    {"not_null", "unique", "accepted_values", "relationships", "accepted_range", "expression"}
+)
+PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str  # unique within the stream, stable across runs: "not_null.EMAIL"
+    name: str  # dbt's name: not_null, unique, ..., freshness, schema
+    column: str | None  # canonical
+    severity: Severity
+    where: str | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    file: str = ""
+    line: int = 0
+
+    @property
+    def row_level(self) -> bool:
+        return self.name in ROW_LEVEL
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "error"
+
+
+def check_fragment(text: str) -> str | None:
+    """Why ``text`` is not one self-contained SQL expression, or None when it is.
+
+    The gate embeds contract SQL (``where``, ``expression``) in parentheses; a
+    fragment with balanced parentheses and quotes, no ``;`` and no comments cannot
+    leave them. (A light lexer: sqlglot costs a third of a second to import.)
+    """
+    depth, i, n = 0, 0, len(text)
+    if not text.strip():
+        return "it is empty"
+    while i < n:
+        ch = text[i]
+        if ch in "'\"":
+            end = i + 1
+            while end < n:
+                if text[end] == ch:
+                    if end + 1 < n and text[end + 1] == ch:  # doubled quote
+                        end += 2
+                        continue
+                    break
+                end += 1
+            if end >= n:
+                return f"unterminated {ch} quote"
+            i = end + 1
+            continue
+        if ch == ";":
+            return "it contains ';'"
+        if text.startswith("--", i) or text.startswith("/*", i):
+            return "it contains a comment"
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return "unbalanced ')'"
+        i += 1
+    return "unbalanced '('" if depth else None
+
+
+def _hint(name: str, choices: Sequence[str]) -> str | None:
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def _where(test: DataTest) -> str | None:
+    return test.where.strip() if test.where and test.where.strip() else None
+
+
+def compile_checks(
+    stream: Stream,
+    raw_columns: Sequence[str],
+    parent_columns: Mapping[str, Sequence[str] | None],
+) -> tuple[list[Check], list[Problem]]:
+    """The checks of ``stream`` and the problems that prevent running them.
+
+    ``raw_columns`` are the RAW table's columns (canonical); ``parent_columns``
+    maps a relationships target (``source.stream``) to its RAW columns, ``None``
+    when that table does not exist yet (then the field cannot be checked).
+    """
+    have = set(raw_columns)
+    table = f"{stream.raw_schema}.{stream.table}"
+    problems: list[Problem] = []
+    checks: list[Check] = []
+    seen: dict[str, int] = {}
+
+    def missing(column: str, line: int, what: str) -> None:
+        problems.append(
+            Problem(
+                stream.file,
+                line,
+                f"table {stream.key}: {what} names column {column.lower()!r}, which {table} "
+                "does not have",
+                _hint(column, [c for c in raw_columns if not c.startswith("_AIRBYTE")]),
+            )
+        )
+
+    def fragment(text: str, line: int, what: str) -> None:
+        why = check_fragment(text)
+        if why:
+            problems.append(
+                Problem(
+                    stream.file,
+                    line,
+                    f"table {stream.key}: {what} is not a SQL expression ({why}): {text!r}",
+                )
+            )
+
+    def add(name: str, column: str | None, **kw: Any) -> None:
+        base = f"{name}.{column}" if column else name
+        seen[base] = seen.get(base, 0) + 1
+        cid = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        checks.append(Check(cid, name, column, **kw))
+
+    for column in (*stream.keel.primary_key, stream.keel.cursor, stream.keel.deleted_at):
+        if column and column.upper() not in have:
+            missing(column.upper(), stream.line, "meta.keel")
+    for test in stream.all_tests:
+        what = f"test {test.name!r}"
+        column = test.column.upper() if test.column else None
+        if column and column not in have:
+            missing(column, test.line, what)
+            continue
+        where = _where(test)
+        if where:
+            fragment(where, test.line, f"{what}: where")
+        if test.name == "relationships":
+            rel = parse_relation(str(test.args.get("to", "")))
+            field_name = str(test.args.get("field", "")).upper()
+            if rel is not None:
+                parent = parent_columns.get(f"{rel[0]}.{rel[1]}")
+                if parent is not None and field_name not in parent:
+                    problems.append(
+                        Problem(
+                            stream.file,
+                            test.line,
+                            f"table {stream.key}: {what} points at "
+                            f"field {field_name.lower()!r}, which {rel[0]}.{rel[1]}'s RAW "
+                            "table does not have",
+                            _hint(field_name, parent),
+                        )
+                    )
+        if test.name == "expression":
+            fragment(str(test.args.get("expression", "")), test.line, f"{what}: expression")
+        if test.name == "accepted_range":
+            for bound in ("min_value", "max_value"):
+                value = test.args.get(bound)
+                if isinstance(value, str):
+                    fragment(value, test.line, f"{what}: {bound}")
+        if test.name == "accepted_values" and test.args.get("quote") is False:
+            for value in test.args.get("values", []):
+                if not isinstance(value, int | float | bool):
+                    problems.append(
+                        Problem(
+                            stream.file,
+                            test.line,
+                            f"table {stream.key}: {what}"
+                            f" with quote: false takes numbers, not {value!r}",
+                        )
+                    )
+        if test.name == "schema":
+            continue  # folded into the schema check below
+        add(
+            test.name,
+            column,
+            severity=test.severity,
+            where=where,
+            args=dict(test.args),
+            file=test.file,
+            line=test.line,
+        )
+    schema_tests = [t for t in stream.all_tests if t.name == "schema"]
+    spec = schema_tests[0] if schema_tests else None
+    if stream.columns or spec is not None:
+        add(
+            "schema",
+            None,
+            severity=spec.severity if spec else "error",
+            args={"allow_added": spec.args.get("allow_added")} if spec else {},
+            file=stream.file,
+            line=spec.line if spec else stream.line,
+        )
+    fresh = stream.freshness
+    if fresh is not None and (fresh.warn_after or fresh.error_after):
+        column = (stream.loaded_at_field or stream.keel.cursor or "").upper() or None
+        if column is None:
+            problems.append(
+                Problem(
+                    stream.file,
+                    stream.line,
+                    f"table {stream.key}: freshness needs loaded_at_field or meta.keel.cursor",
+                )
+            )
+        elif column not in have:
+            missing(column, stream.line, "loaded_at_field")
+        else:
+            for label, spec_after in (
+                ("warn_after", fresh.warn_after),
+                ("error_after", fresh.error_after),
+            ):
+                if spec_after and _seconds(spec_after) is None:
+                    problems.append(
+                        Problem(
+                            stream.file,
+                            stream.line,
+                            f"table {stream.key}: "
+                            f"freshness.{label} needs count and period "
+                            f"(minute, hour, day), not {dict(spec_after)!r}",
+                        )
+                    )
+            if fresh.filter:
+                fragment(fresh.filter, stream.line, "freshness.filter")
+            add(
+                "freshness",
+                column,
+                severity="error" if fresh.error_after else "warn",
+                where=fresh.filter,
+                args={
+                    "warn_after": _seconds(fresh.warn_after),
+                    "error_after": _seconds(fresh.error_after),
+                },
+                file=stream.file,
+                line=stream.line,
+            )
+    return checks, problems
+
+
+def _seconds(spec: Mapping[str, Any] | None) -> int | None:
+    if not spec:
+        return None
+    count, period = spec.get("count"), str(spec.get("period", "")).lower()
+    if not isinstance(count, int) or isinstance(count, bool) or period not in PERIODS:
+        return None
+    return count * PERIODS[period]
+
+
+AIRBYTE_PREFIXES = ("_AIRBYTE_", "_AB_")
+
+FAMILIES = (
+    ("boolean", ("BOOL",)),
+    ("timestamp", ("TIMESTAMP", "DATETIME")),
+    ("date", ("DATE",)),
+    ("time", ("TIME",)),
+    ("interval", ("INTERVAL",)),
+    ("integer", ("BIGINT", "INT", "SMALLINT", "TINYINT", "HUGEINT", "NUMBER(38,0)", "LONG")),
+    ("number", ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "NUMBER")),
+    ("json", ("JSON", "VARIANT", "OBJECT", "ARRAY", "STRUCT", "MAP", "[]")),
+    ("text", ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER", "UUID")),
+)
+
+
+def type_family(data_type: str) -> str:
+    """A coarse type class, so ``timestamp`` (contract) equals ``TIMESTAMP WITH TIME ZONE``
+    (DuckDB) and ``TIMESTAMP_TZ`` (Snowflake), and ``bigint`` equals ``NUMBER(38,0)``."""
+    t = data_type.upper().replace(" ", "")
+    if t.endswith("[]"):
+        return "json"
+    for family, prefixes in FAMILIES:
+        if any(t.startswith(p.replace(" ", "")) for p in prefixes):
+            if family == "number" and t.startswith("NUMBER(") and t.endswith(",0)"):
+                return "integer"
+            return family
+    return t.lower()
+
+
+@dataclass(frozen=True)
+class Drift:
+    kind: Literal["added", "removed", "retyped"]
+    column: str
+    detail: str
+
+
+def schema_drift(stream: Stream, raw: Sequence[tuple[str, str]]) -> list[Drift]:
+    """Columns added, removed or retyped in the RAW table against the contract.
+
+    Airbyte's own columns (``_AIRBYTE_*``, ``_AB_*``) are never drift; a contract
+    column without ``data_type`` is only checked for presence.
+    """
+    actual = dict(raw)
+    out: list[Drift] = []
+    declared = {c.name for c in stream.columns}
+    for column in stream.columns:
+        if column.name not in actual:
+            out.append(Drift("removed", column.name, "in the contract, not in the table"))
+        elif column.data_type and type_family(column.data_type) != type_family(actual[column.name]):
+            out.append(
+                Drift(
+                    "retyped",
+                    column.name,
+                    f"contract {column.data_type}, table {actual[column.name]}",
+                )
+            )
+    for name, data_type in raw:
+        if (
+            name not in declared
+            and not name.startswith(AIRBYTE_PREFIXES)
+            and name != CDC_DELETED_AT
+        ):
+            out.append(Drift("added", name, f"{data_type}, not in the contract"))
+    return out
