@@ -17,11 +17,16 @@ log = logging.getLogger("keel.events")
 
 
 def default_runner() -> Runner:
-    """gate + promote + transform for one source (Airbyte already loaded the data)."""
-    from keel.quality.api import run_source
+    """gate + promote + transform for one source: Airbyte already loaded the data, so the
+    ingest step is skipped; the outcome says whether any stream was blocked."""
+    from keel.publish.pipeline import run_source
 
     def run(ctx: Context, source: str) -> dict[str, Any]:
-        return run_source(ctx, source, ingest=False)
+        report = run_source(ctx, source, find_ingest=lambda: None)
+        data = report.to_dict()
+        streams = data.get("streams", [])
+        published = sum(int((s.get("batch") or {}).get("published_rows") or 0) for s in streams)
+        return {**data, "blocked": not report.ok, "published_rows": published}
 
     return run
 

@@ -81,3 +81,8 @@ def ingest_sources(
             )
         )
     return results
+
+
+def ingest_for_run(ctx: Context, source: str) -> SourceResult:
+    """The ingest step of ``keel run SOURCE`` (see keel.publish.pipeline)."""
+    return ingest_sources(ctx, [source])[0]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from keel.context import Context
 
 IngestStep = Callable[["Context", str], Any]
-INGEST_HOOK = ("keel.ingest.runner", "ingest_for_run")
+INGEST_HOOK = ("keel.ingest.api", "ingest_for_run")
 
 
 def default_ingest() -> IngestStep | None:
