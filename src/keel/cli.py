@@ -276,3 +276,126 @@ def _register_parts() -> None:
 
 
 _register_parts()
+
+
+def _render_demo(console: Console, out: dict[str, Any]) -> None:
+    root = out["directory"]
+    console.line()
+    console.heading(f"keel demo: the whole flow on DuckDB in {out['seconds']} s")
+    console.line(f"  project   {root}")
+    f = out["foundation"]
+    console.line(
+        f"  created   {f.get('create_schema', 0)} schemas, {f.get('create_role', 0)} roles, "
+        f"{f.get('grant', 0)} grants (recorded: DuckDB does not enforce them), "
+        f"{f.get('set_tag', 0)} schema tags"
+    )
+    console.line(
+        f"  sync 1    {out['sync1_records']:,} records into the _RAW schemas; "
+        f"{out['sync1_tags']} tags set on the new tables"
+    )
+    console.line(
+        f"  sync 2    {out['sync2_records']:,} records (HubSpot contacts with injected "
+        "faults, Gong calls with a new column)"
+    )
+    for c in out["classified"]:
+        console.line(f"  classified {c['object']} as {c['tag']}")
+    rows = []
+    for report in out["sync2"]:
+        for s in report["streams"]:
+            failing = [
+                f"{c['name']}({(c.get('column') or '').lower()}) {c['failing_rows']} row(s)"
+                for c in s["checks"]
+                if c["status"] in ("fail", "warn")
+            ]
+            batch = s.get("batch") or {}
+            rows.append(
+                (
+                    f"{report['source']}.{s['stream']}",
+                    s["status"],
+                    batch.get("published_rows") if batch.get("published_rows") is not None else "-",
+                    "; ".join(failing),
+                )
+            )
+    console.table(
+        "Sync 2: gate and publish", ["stream", "status", "published", "checks not passing"], rows
+    )
+    for report in out["sync2"]:
+        for s in report["streams"]:
+            if s["status"] != "blocked":
+                continue
+            console.line(
+                f"  blocked {report['source']}.{s['stream']}: {s.get('reason') or ''}",
+                style="bold red",
+            )
+            for check, samples in (s.get("samples") or {}).items():
+                column = check.partition(".")[2].lower()
+                for sample in samples[:2]:
+                    shown = {k: v for k, v in sample.items() if k in ("id", column)}
+                    text = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+                    console.line(f"    {check}: {text}")
+    alerts = out.get("alerts", {})
+    if alerts.get("note"):
+        console.line(f"  alerts    {alerts['note']}")
+    else:
+        console.line(
+            f"  alerts    {alerts.get('queued', 0)} queued, delivered to "
+            f"{alerts.get('sink', 'the local sink')}"
+        )
+    cov = out["audit"]["tag_coverage"]
+    t, c = cov["tables"], cov["critical_columns"]
+    console.line(
+        f"  tags      tables {t['tagged']}/{t['total']} ({t['percent']}%), critical "
+        f"columns {c['tagged']}/{c['total']} ({c['percent']}%)"
+    )
+    console.line()
+    console.line("Next, in the project folder:")
+    console.line(f"  cd {root}")
+    console.line("  keel batches          # pending, blocked and promoted batches")
+    console.line("  keel audit            # tag coverage, grants, tests per source")
+    console.line("  keel gate hubspot     # the blocked batch, check by check")
+    console.line(
+        "  keel serve            # the status page on http://127.0.0.1:8787 "
+        "(set KEEL_WEBHOOK_TOKEN first)"
+    )
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the demo project (default: a new temporary folder).",
+)
+@click.option("--serve", is_flag=True, help="Start the event service afterwards.")
+@click.option("--port", default=8787, show_default=True, type=int, help="Port for --serve.")
+@command
+def demo(
+    directory: Path | None,
+    serve: bool,
+    port: int,
+    project_dir: Path,
+    json_mode: bool,
+    console: Console,
+) -> None:
+    """The whole flow on DuckDB with built-in demo sources: apply, ingest, gate, publish, audit."""
+    import os
+    import secrets
+
+    from keel.demo import run_demo
+
+    def step(message: str) -> None:
+        if not json_mode:
+            console.line(f"· {message}", style="dim")
+
+    out = run_demo(directory, step)
+    if json_mode:
+        console.emit_json(out)
+    else:
+        _render_demo(console, out)
+    if serve:
+        from keel.events.server import build, run
+
+        os.environ.setdefault("KEEL_WEBHOOK_TOKEN", secrets.token_urlsafe(24))
+        app, _service, _note = build(Path(out["directory"]), console, poll=False)
+        console.ok(f"status page: http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        run(app, "127.0.0.1", port)
