@@ -334,13 +334,10 @@ def _render_demo(console: Console, out: dict[str, Any]) -> None:
                     text = ", ".join(f"{k}={v!r}" for k, v in shown.items())
                     console.line(f"    {check}: {text}")
     alerts = out.get("alerts", {})
-    if alerts.get("note"):
-        console.line(f"  alerts    {alerts['note']}")
-    else:
-        console.line(
-            f"  alerts    {alerts.get('queued', 0)} queued, delivered to "
-            f"{alerts.get('sink', 'the local sink')}"
-        )
+    console.line(
+        f"  alerts    {alerts.get('delivered', 0)} delivered to the local sink "
+        f"({alerts.get('sink')}); Slack and PagerDuty too when their secrets are set"
+    )
     cov = out["audit"]["tag_coverage"]
     t, c = cov["tables"], cov["critical_columns"]
     console.line(

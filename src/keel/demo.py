@@ -42,12 +42,19 @@ def _promote_all(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _alerts(ctx: Context, reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Queue the gate's alerts and deliver them to the configured sinks once (locally: the
+    console sink, a file)."""
+    from keel.alerts.api import notify, sender_for
+
+    for report in reports:
+        notify(ctx, "gate", report)
+    sender = sender_for(ctx)
     try:
-        from keel.alerts.api import deliver_local, enqueue_gate_alerts
-    except ImportError:
-        return {"sent": 0, "note": "alerting is not available in this build"}
-    queued = sum(enqueue_gate_alerts(ctx, report) for report in reports)
-    return {"queued": queued, **deliver_local(ctx)}
+        result = sender.run_once()
+    finally:
+        sender.close()
+    sink = ctx.project.spec.alerts.console.path
+    return {"delivered": result.delivered, "failed": result.failed, "sink": sink}
 
 
 def run_demo(directory: Path | None = None, step: Step | None = None) -> dict[str, Any]:

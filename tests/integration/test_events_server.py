@@ -151,7 +151,9 @@ def test_webhook_statuses_storage_and_runs(served: tuple[Path, Recorder]) -> Non
         assert page.status_code == 200 and "gong.calls" in page.text
         assert http.get("/api/catalog").json()[0]["object_type"] == "schema"
     assert rec.calls == ["gong"]
-    assert [k for k, _ in rec.notified] == ["sync_failed"]
+    kinds = sorted(k for k, _ in rec.notified)
+    assert kinds == ["gate", "sync_failed", "sync_succeeded"]
+    assert ("sync_succeeded", {"source": "gong", "job_id": "101"}) in rec.notified
     assert events(project) == [
         ("101", "gong", "sync_succeeded", "done"),
         ("102", None, "sync_succeeded", "ignored"),

@@ -56,7 +56,7 @@ def build(
         )
     ctx.adapter  # noqa: B018 - open the warehouse now: a locked DuckDB file fails here, clearly
     service = EventService(ctx, runner or default_runner(), notify or default_notifier())
-    pollers: list[Any] = []
+    pollers: list[Any] = [_AlertLoop(service)]
     note = None
     if poll and project.spec.airbyte is not None:
         from keel.events.poller import JobPoller
@@ -65,6 +65,25 @@ def build(
     elif poll:
         note = "no airbyte block in keel.yml: the jobs poller is off (webhooks only)"
     return create_app(service, token, pollers), service, note
+
+
+class _AlertLoop:
+    """The alert sender as a background task of the server: started and stopped with it,
+    woken whenever the service queues an alert."""
+
+    def __init__(self, service: EventService):
+        from keel.alerts.api import sender_for
+        from keel.alerts.sender import AlertMetrics
+
+        metrics = AlertMetrics(hook=lambda name, sink: service.metrics.inc(name, sink=sink))
+        self.sender = sender_for(service.ctx, metrics=metrics)
+        service.on_alert = self.sender.wake
+
+    def start(self) -> None:
+        self.sender.start()
+
+    async def stop(self) -> None:
+        await self.sender.astop()
 
 
 def run(app: Any, host: str, port: int) -> None:

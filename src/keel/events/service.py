@@ -69,6 +69,7 @@ class EventService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.last_outcome: dict[str, dict[str, Any]] = {}
         self.coverage: dict[str, Any] | None = None
+        self.on_alert: Callable[[], None] | None = None  # e.g. wake the alert sender
         self.metrics.gauges["keel_queue_depth"] = self.queue_depth
         self._by_id, self._by_name = self._connection_index()
 
@@ -186,6 +187,9 @@ class EventService:
                 return
             result = "blocked" if outcome.get("blocked") else "passed"
             self.metrics.inc("keel_gate_runs_total", result=result)
+            self._alert(worker, "gate", outcome)  # triggers for failures, resolves for passes
+            for job in self._jobs(store, runs):
+                self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
             self.metrics.inc("keel_publish_rows_total", float(outcome.get("published_rows", 0)))
             self.last_outcome[source] = outcome
             store.set_status(runs, "done", None if result == "passed" else "blocked")
@@ -206,6 +210,15 @@ class EventService:
         )
         return {r[0]: r[1] for r in rows}
 
+    def _jobs(self, store: EventStore, event_ids: list[str]) -> list[str]:
+        ids = ", ".join(store.a.lit(e) for e in event_ids)
+        rows = store.a.fetch(
+            f"SELECT {store.col('JOB_ID')} FROM {store.table} WHERE "
+            f"{store.col('EVENT_ID')} IN ({ids})",
+            "events",
+        )
+        return [str(r[0]) for r in rows]
+
     def _alert(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
         if self.notify is None:
             return
@@ -213,6 +226,9 @@ class EventService:
             self.notify(ctx, kind, details)
         except KeelError as exc:  # alerting must never hold up the gate
             log.error("could not queue a %s alert: %s", kind, exc.message)
+            return
+        if self.on_alert is not None:
+            self.on_alert()
 
     # ---- lifecycle -----------------------------------------------------------------------
 

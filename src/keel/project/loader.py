@@ -323,7 +323,7 @@ def _check_project(spec: ProjectFile, raw: Any) -> list[Problem]:
     for name, schema in spec.schemas.items():
         block = schemas_raw.get(name, {}) if isinstance(schemas_raw, LDict) else {}
         meta_raw = block.get("meta", {}) if isinstance(block, LDict) else {}
-        line_of = meta_raw.line_of if isinstance(meta_raw, LDict) else (lambda _k: None)
+        line_of = meta_raw.line_of if isinstance(meta_raw, LDict) else (lambda _k: 0)
         tag, found = _check_tag_meta(
             dict(schema.meta), keys, PROJECT_FILE, line_of, f"schema {name}"
         )
