@@ -8,7 +8,7 @@ endif
 # CI runs every suite; locally `make test` skips the suites marked slow (`make test-all` runs them).
 PYTEST_MARK := $(if $(filter true,$(CI)),,-m "not slow")
 
-.PHONY: demo test test-all check lint fmt typecheck bench sync clean
+.PHONY: demo test test-all check lint fmt typecheck bench sync clean test-deps
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -23,10 +23,22 @@ sync: .venv/.synced
 demo: .venv/.synced
 	$(UV) run --frozen keel demo
 
-test: .venv/.synced
+# What the integration tests need beyond Python: Debian's headless Chromium (status page test)
+# and the local PostgreSQL server (access-rule tests), installed or started when missing.
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian) for the status-page test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium is missing; install Debian's chromium for the status-page test"; fi; }
+	@if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  command -v pg_ctlcluster >/dev/null 2>&1 && \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start || true; fi
+
+test: .venv/.synced test-deps
 	$(UV) run --frozen pytest $(PYTEST_MARK)
 
-test-all: .venv/.synced
+test-all: .venv/.synced test-deps
 	$(UV) run --frozen pytest
 
 lint: .venv/.synced

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -28,6 +29,19 @@ def _pill(value: Any) -> str:
 
 def _cell(value: Any) -> str:
     return escape("" if value is None else str(value))
+
+
+def _sample(row_json: str, column: str | None) -> str:
+    """A failing row as its key and the failing column (already masked by the gate)."""
+    try:
+        row = json.loads(row_json)
+    except (TypeError, json.JSONDecodeError):
+        return str(row_json)
+    if not isinstance(row, dict):
+        return str(row_json)
+    wanted = {"id", (column or "").lower()}
+    shown = {k: v for k, v in row.items() if k.lower() in wanted} or row
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in shown.items())
 
 
 def render(data: dict[str, Any]) -> str:
@@ -59,8 +73,12 @@ def render(data: dict[str, Any]) -> str:
         failing = (
             "".join(
                 f"<div>{_pill(c['status'])} <b>{_cell(c['check_name'])}</b> "
-                f"{_cell(c['column_name'] or '')} · {_cell(c['failing_rows'])} rows"
-                + "".join(f"<div><code>{_cell(x)}</code></div>" for x in c["samples"])
+                f"{_cell(c['column_name'] or '')} · {_cell(c['failing_rows'])} "
+                f"row{'' if c['failing_rows'] == 1 else 's'}"
+                + "".join(
+                    f"<div><code>{_cell(_sample(x, c['column_name']))}</code></div>"
+                    for x in c["samples"]
+                )
                 + "</div>"
                 for c in s["failing_checks"]
             )
@@ -68,7 +86,8 @@ def render(data: dict[str, Any]) -> str:
         )
         out.append(
             f"<tr id='{escape(anchor, quote=True)}'><td><b>{_cell(anchor)}</b></td>"
-            f"<td>{_cell(b['batch_id'][:12] if b else '—')}</td><td>{_cell(b['rows'] if b else '')}</td>"
+            f"<td><code>{_cell(b['batch_id'] if b else '—')}</code></td>"
+            f"<td>{_cell(b['rows'] if b else '')}</td>"
             f"<td>{_pill(b['status'] if b else None)}</td><td>{failing}</td>"
             f"<td>{_cell(s['watermark_age'] or '—')}</td></tr>"
         )
