@@ -72,23 +72,48 @@ def bodies(posts: int, repeat_share: float, seed: int = 7) -> list[tuple[int, by
     return out
 
 
+async def _request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str, body: bytes
+) -> tuple[int, dict[str, Any]]:
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    code = int(lines[0].split()[1])
+    length = next(
+        int(v) for k, _, v in (x.partition(":") for x in lines[1:]) if k.lower() == "content-length"
+    )
+    return code, json.loads(await reader.readexactly(length))
+
+
 async def fire(
     url: str, items: list[tuple[int, bytes]], concurrency: int
 ) -> list[tuple[int, float, str]]:
-    sem = asyncio.Semaphore(concurrency)
+    """Post every body over ``concurrency`` keep-alive connections (a minimal HTTP/1.1
+    client: httpx's async pool, not the server, was the bottleneck at this load)."""
+    host, port = url.removeprefix("http://").split(":")
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for _, body in items:
+        queue.put_nowait(body)
     results: list[tuple[int, float, str]] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
 
-        async def one(body: bytes) -> None:
-            async with sem:
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while not queue.empty():
+                body = queue.get_nowait()
                 start = time.perf_counter()
-                r = await client.post(f"/hooks/airbyte/{TOKEN}", content=body)
-                results.append(
-                    (r.status_code, time.perf_counter() - start, r.json().get("status", ""))
-                )
+                code, answer = await _request(reader, writer, host, f"/hooks/airbyte/{TOKEN}", body)
+                results.append((code, time.perf_counter() - start, str(answer.get("status", ""))))
+        finally:
+            writer.close()
+            await writer.wait_closed()
 
-        await asyncio.gather(*(one(b) for _, b in items))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return results
 
 
@@ -108,6 +133,76 @@ def run_load(
                 'SELECT "STATUS", count(*), count(DISTINCT "JOB_ID") FROM '
                 '"SOPHIA_OPS"."KEEL_EVENTS" GROUP BY 1'
             )
+    return _summary(posts, concurrency, items, results, elapsed, drained, stored)
+
+
+def run_load_subprocess(
+    root: Path, posts: int, concurrency: int, repeat_share: float = 0.2
+) -> dict[str, Any]:
+    """The same burst against `keel serve` in its own process, as it runs in production."""
+    import signal
+    import subprocess
+
+    import duckdb
+    from tests.support.server import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "KEEL_WEBHOOK_TOKEN": TOKEN}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "keel",
+            "serve",
+            "--no-poll",
+            "--port",
+            str(port),
+            "--project",
+            str(root),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def health() -> dict[str, Any]:
+        try:
+            return dict(httpx.get(url + "/healthz", timeout=5).json())
+        except httpx.HTTPError:
+            return {}
+
+    try:
+        if not wait_until(lambda: bool(health()), 60):
+            raise RuntimeError("keel serve did not start")
+        items = bodies(posts, repeat_share)
+        start = time.perf_counter()
+        results = asyncio.run(fire(url, items, concurrency))
+        elapsed = time.perf_counter() - start
+        drained = wait_until(lambda: health().get("queue_depth") == 0, 300)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    con = duckdb.connect(str(root / ".keel/warehouse.duckdb"), read_only=True)
+    try:
+        stored = con.execute(
+            'SELECT "STATUS", count(*), count(DISTINCT "JOB_ID") FROM '
+            '"SOPHIA_OPS"."KEEL_EVENTS" GROUP BY 1'
+        ).fetchall()
+    finally:
+        con.close()
+    return _summary(posts, concurrency, items, results, elapsed, drained, stored)
+
+
+def _summary(
+    posts: int,
+    concurrency: int,
+    items: list[tuple[int, bytes]],
+    results: list[tuple[int, float, str]],
+    elapsed: float,
+    drained: bool,
+    stored: list[tuple[Any, ...]],
+) -> dict[str, Any]:
     latencies = sorted(lat for _, lat, _ in results)
     codes: dict[int, int] = {}
     answers: dict[str, int] = {}
@@ -134,13 +229,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the server in this process (client and server share the GIL)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="keel-bench-events-"))
     try:
         prepare(work / "p")
-        out = run_load(work / "p", args.posts, args.concurrency)
+        run = run_load if args.in_process else run_load_subprocess
+        out = run(work / "p", args.posts, args.concurrency)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    out["server"] = "in-process" if args.in_process else "keel serve (own process)"
     out["machine"] = (
         f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     )

@@ -61,7 +61,7 @@ def create_app(service: EventService, token: str, pollers: list[Any] | None = No
             service.metrics.inc("keel_events_rejected_total", status="413")
             return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
         try:
-            accepted = service.accept(body)
+            accepted = await service.accept_async(body)
         except WebhookError as exc:
             result = service.describe(400, exc)
             return JSONResponse(result.body, status_code=400)

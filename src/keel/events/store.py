@@ -39,24 +39,38 @@ class EventStore:
 
     def record(self, event: SyncEvent, source: str | None, payload: str, status: str) -> bool:
         """Insert the event; False when an event with the same id was stored before."""
-        row = {
-            "EVENT_ID": event.event_id,
-            "JOB_ID": event.job_id,
-            "CONNECTION_ID": event.connection_id,
-            "CONNECTION_NAME": event.connection_name,
-            "KIND": event.kind,
-            "SOURCE": source,
-            "PAYLOAD": payload,
-            "STATUS": status,
-            "RECEIVED_AT": NOW,
-            "PROCESSED_AT": None,
-            "ERROR": None,
-        }
+        return bool(self.record_many([(event, source, payload, status)]))
+
+    def record_many(self, items: list[tuple[SyncEvent, str | None, str, str]]) -> set[str]:
+        """Insert events in one statement; returns the ids that were new. Ids repeated within
+        ``items`` are inserted once (the first occurrence)."""
+        rows, seen = [], set()
+        for event, source, payload, status in items:
+            if event.event_id in seen:
+                continue
+            seen.add(event.event_id)
+            rows.append(
+                {
+                    "EVENT_ID": event.event_id,
+                    "JOB_ID": event.job_id,
+                    "CONNECTION_ID": event.connection_id,
+                    "CONNECTION_NAME": event.connection_name,
+                    "KIND": event.kind,
+                    "SOURCE": source,
+                    "PAYLOAD": payload,
+                    "STATUS": status,
+                    "RECEIVED_AT": NOW,
+                    "PROCESSED_AT": None,
+                    "ERROR": None,
+                }
+            )
+        if not rows:
+            return set()
         sql = (
-            self.a.insert_sql(ops.KEEL_EVENTS, [row])
+            self.a.insert_sql(ops.KEEL_EVENTS, rows)
             + f" ON CONFLICT ({self.col('EVENT_ID')}) DO NOTHING RETURNING {self.col('EVENT_ID')}"
         )
-        return bool(self.a.fetch(sql, "events"))
+        return {r[0] for r in self.a.fetch(sql, "events")}
 
     def set_status(self, event_ids: list[str], status: str, error: str | None = None) -> None:
         if not event_ids:
