@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from tests.support.gatekit import Kit
 
 from keel.cli import main
 from keel.project.init import write_project
@@ -46,3 +47,18 @@ def keel(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return Result(r.exit_code, r.stdout, r.stderr)
 
     return run
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[Callable[..., Kit]]:
+    """Build gate test warehouses (tests/support/gatekit.py); closed after the test."""
+    made: list[Kit] = []
+
+    def make(tables: list[dict[str, Any]], **kw: Any) -> Kit:
+        k = Kit(tmp_path, tables, **kw)
+        made.append(k)
+        return k
+
+    yield make
+    for k in made:
+        k.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
-import uvicorn
+from tests.support.server import ServerThread
 
 from keel.context import Context
 from keel.events.server import build
@@ -30,38 +29,6 @@ def payload(name: str, job_id: int | str, connection_id: str = GONG_ID) -> dict[
     if connection_id != GONG_ID:
         body["data"]["connection"]["name"] = f"connection {connection_id}"
     return body
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, app: Any):
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="on")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 class Recorder:
@@ -122,7 +89,7 @@ def events(project: Path) -> list[tuple[Any, ...]]:
 def test_webhook_statuses_storage_and_runs(served: tuple[Path, Recorder]) -> None:
     project, rec = served
     app, service, _ = build(project, poll=False, runner=rec.run, notify=rec.notify)
-    with Server(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         hook = f"/hooks/airbyte/{TOKEN}"
         assert http.post("/hooks/airbyte/wrong", json=payload("succeeded", 1)).status_code == 401
         assert http.post(hook, content=b"{not json").status_code == 400
@@ -177,7 +144,7 @@ def test_one_run_at_a_time_per_source_parallel_across_sources(
     # each source's run waits until the other source's run has started: only parallel runs finish
     rec = Recorder(gate={"gong": threading.Event(), "hubspot": threading.Event()})
     app, service, _ = build(project, poll=False, runner=rec.run, notify=rec.notify)
-    with Server(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         for job in range(10):
             conn = GONG_ID if job % 2 else "hub-1"
             assert (
@@ -205,7 +172,7 @@ def test_restart_processes_stored_events_once(served: tuple[Path, Recorder]) -> 
     service.ctx.close()
     assert [r[3] for r in events(project)] == ["queued", "queued"]
     app, service, _ = build(project, poll=False, runner=rec.run, notify=rec.notify)
-    with Server(app):
+    with ServerThread(app):
         deadline = time.monotonic() + 10
         while [r[3] for r in events_live(service)] != [
             "done",

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "quality"))
-
-from gatekit import Kit, companies, contacts
+from tests.support.gatekit import Kit, companies, contacts
 
 
 @pytest.fixture

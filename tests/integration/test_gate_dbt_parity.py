@@ -25,10 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "quality"))
-
-from gatekit import T0, Kit, col, companies, table
+from tests.support.gatekit import T0, Kit, col, companies, table
 
 from keel.quality.model import CheckResult, SourceReport
 

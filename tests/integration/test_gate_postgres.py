@@ -7,17 +7,13 @@ server, failing under CI).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "quality"))
-
-from gatekit import companies, contacts
+from tests.support.gatekit import companies, contacts
 
 from keel.context import Context
 from keel.publish.promote import promote

@@ -23,10 +23,7 @@ from typing import Any
 
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "quality"))
-
-from gatekit import T0, Kit, col, companies
+from tests.support.gatekit import T0, Kit, col, companies
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_cli_reference_is_up_to_date() -> None:
     committed = (ROOT / "docs/cli.md").read_text(encoding="utf-8")
-    assert committed == render(), "docs/cli.md is stale: run `uv run python -m keel.docgen > docs/cli.md`"
+    assert committed == render(), (
+        "docs/cli.md is stale: run `uv run python -m keel.docgen > docs/cli.md`"
+    )
 
 
 def test_every_command_and_option_is_documented() -> None:

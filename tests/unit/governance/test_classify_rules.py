@@ -16,24 +16,9 @@ from keel.governance.classify_rules import (
     table_pii_level,
     table_vector_index,
 )
+from keel.project.sophia import TAG_KEYS
 
-ENTITY_TYPES = [
-    "customer",
-    "employee",
-    "deal",
-    "call",
-    "company",
-    "contact",
-    "message",
-    "channel",
-    "invoice",
-    "user",
-    "product",
-    "purchase",
-    "event",
-    "document",
-    "other",
-]
+ENTITY_TYPES = TAG_KEYS["entity_type"]  # the Sophia project's allowed values
 
 
 def _proposal(pii: str = "none", *, vector: bool = False, primary: bool = False) -> ColumnProposal:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from gatekit import T0, Kit, col, companies, contacts, result
+from tests.support.gatekit import T0, Kit, col, companies, contacts, result
 
 from keel.errors import KeelError
 from keel.project.loader import load_project

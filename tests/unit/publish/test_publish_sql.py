@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from gatekit import Kit, companies
+from tests.support.gatekit import Kit, companies
 
 from keel.adapters.base import Capabilities
 from keel.adapters.duckdb import DuckDBAdapter

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from gatekit import NOW, T0, Kit, col, companies, contacts, result
+from tests.support.gatekit import NOW, T0, Kit, col, companies, contacts, result
 
 Make = Callable[..., Kit]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gatekit import Kit, col, companies, contacts
+from tests.support.gatekit import Kit, col, companies, contacts
 
 from keel.errors import KeelError, ProjectError, QualityError
 from keel.quality.checks import check_fragment, type_family
