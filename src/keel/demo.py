@@ -1,4 +1,7 @@
-"""``keel demo``: the whole flow on DuckDB with the built-in demo sources, in one command.
+"""``keel demo``: the whole flow with the built-in demo sources, in one command.
+
+On DuckDB by default; :func:`run_demo` also runs it on PostgreSQL (``engine="postgres"``,
+or an existing project), where the integration tests prove the same verdicts.
 
 1. write the Sophia project in a fresh folder;
 2. apply the foundation (schemas, roles recorded, tags);
@@ -43,12 +46,13 @@ def _promote_all(ctx: Context) -> list[dict[str, Any]]:
 
 def _alerts(ctx: Context, reports: list[dict[str, Any]]) -> dict[str, Any]:
     """Queue the gate's alerts and deliver them to the configured sinks once (locally: the
-    console sink, a file)."""
-    from keel.alerts.api import notify, sender_for
+    console sink, a file). One pass in this thread, so on the project's own connection."""
+    from keel.alerts.api import notify, sinks_for
+    from keel.alerts.sender import AlertSender
 
     for report in reports:
         notify(ctx, "gate", report)
-    sender = sender_for(ctx)
+    sender = AlertSender(ctx.adapter, sinks_for(ctx.project.spec.alerts, ctx.root))
     try:
         result = sender.run_once()
     finally:
@@ -57,14 +61,28 @@ def _alerts(ctx: Context, reports: list[dict[str, Any]]) -> dict[str, Any]:
     return {"delivered": result.delivered, "failed": result.failed, "sink": sink}
 
 
-def run_demo(directory: Path | None = None, step: Step | None = None) -> dict[str, Any]:
+def run_demo(
+    directory: Path | None = None,
+    step: Step | None = None,
+    *,
+    engine: str = "duckdb",
+    write: bool = True,
+) -> dict[str, Any]:
+    """The demo flow; returns what each step did.
+
+    ``engine`` is the warehouse of the project written into ``directory`` (``duckdb``, or
+    ``postgres`` with ``KEEL_PG_DSN`` set). With ``write=False`` the Sophia project already
+    in ``directory`` is used as it is (its keel.yml names the engine and the roles), e.g.
+    one whose role names carry a test's prefix.
+    """
     say = step or (lambda _m: None)
     started = time.perf_counter()
     root = directory or Path(tempfile.mkdtemp(prefix="keel-demo-"))
     from keel.ingest.api import ingest_sources
 
-    say(f"writing the Sophia project in {root}")
-    write_project(root)
+    if write:
+        say(f"writing the Sophia project in {root}")
+        write_project(root, engine=engine)
     out: dict[str, Any] = {"directory": str(root)}
     with Context(root) as ctx:
         say("applying the foundation: schemas, roles, grants, tags")
@@ -83,7 +101,15 @@ def run_demo(directory: Path | None = None, step: Step | None = None) -> dict[st
         say("classifying and tagging what sync 2 brought")
         tags, _ = ctx.apply()
         out["classified"] = [
-            {"object": c.object, "tag": c.after, "why": c.reason} for c in tags.changes if c.reason
+            {"object": c.object, "tag": c.after, "why": c.reason}
+            for c in tags.changes
+            if c.reason and c.kind == "set_tag"
+        ]
+        # where grants are enforced (PostgreSQL): what this apply corrected, e.g. drift
+        out["corrected"] = [
+            {"object": c.object, "why": c.reason}
+            for c in tags.changes
+            if c.reason and c.kind != "set_tag"
         ]
         say("sync 2: gating and publishing")
         out["sync2"] = _promote_all(ctx)

@@ -15,6 +15,8 @@ from keel.context import Context
 from keel.errors import IngestError, KeelError
 from keel.ingest.results import ProgressEvent, SourceResult
 
+WRITABLE = ("duckdb", "postgres")  # engines whose _RAW schemas keel ingest writes
+
 
 def _command(ctx: Context, source: str, on_install: Callable[[str], None] | None) -> list[str]:
     from keel.ingest.connectors import ensure_connector
@@ -40,7 +42,8 @@ def ingest_sources(
     config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[SourceResult]:
     """Ingest each source in turn; stop at the first failure (IngestFailed says what was
-    committed). Only DuckDB is written locally: in production Airbyte loads _RAW."""
+    committed). keel writes _RAW on DuckDB and PostgreSQL; on Snowflake, in production,
+    Airbyte loads _RAW and keel refuses."""
     from keel.ingest.runner import ingest_source
 
     project = ctx.project
@@ -50,11 +53,10 @@ def ingest_sources(
         raise KeelError(
             f"unknown source(s): {', '.join(unknown)} (keel.yml has: {', '.join(project.sources)})"
         )
-    conn = getattr(ctx.adapter, "conn", None)
-    if ctx.adapter.name != "duckdb" or conn is None:
+    if ctx.adapter.name not in WRITABLE:
         raise KeelError(
-            f"keel ingest writes into DuckDB; on {ctx.adapter.name} Airbyte loads the "
-            "_RAW schemas and keel gates what it wrote"
+            f"keel ingest writes into DuckDB or PostgreSQL; on {ctx.adapter.name} Airbyte "
+            "loads the _RAW schemas and keel gates what it wrote"
         )
     results = []
     for source in names:
@@ -70,7 +72,7 @@ def ingest_sources(
         }
         results.append(
             ingest_source(
-                conn,
+                ctx.adapter,
                 source=source,
                 command=_command(ctx, source, on_install),
                 config=config,

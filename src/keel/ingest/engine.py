@@ -1,12 +1,13 @@
-"""Every statement the RAW writer sends, for DuckDB.
+"""Every statement the RAW writer sends, for DuckDB; :func:`engine_for` picks the engine.
 
 The writer (:mod:`keel.ingest.writer`) decides *what* happens; this class
-decides how it is spelled for one engine. A PostgreSQL variant subclasses
-it and overrides the few engine-specific pieces: :attr:`TYPE_NAMES`,
-:meth:`prepare_session`, :meth:`stage` (Arrow in; DuckDB scans a registered
-Arrow table, PostgreSQL would COPY), :meth:`dedup_stage_sql` (DuckDB's
-``QUALIFY``) and :meth:`columns` (the catalog query). Every identifier and
-literal goes through :mod:`keel.sql`.
+decides how it is spelled for one engine. The PostgreSQL variant
+(:mod:`keel.ingest.engine_pg`) subclasses it and overrides the few
+engine-specific pieces: :meth:`norm` (lower-case names), :attr:`TYPE_NAMES`,
+:meth:`stage` (Arrow in; DuckDB scans a registered Arrow table, PostgreSQL
+COPYs into a temporary table), :meth:`dedup_stage_sql` (DuckDB's ``QUALIFY``),
+:meth:`uncastable_sql` (DuckDB's ``TRY_CAST``) and :meth:`columns` (the
+catalog query). Every identifier and literal goes through :mod:`keel.sql`.
 
 The Append + Deduped merge is set-based, one statement each:
 
@@ -34,7 +35,7 @@ import pyarrow as pa
 from keel import ops
 from keel.errors import WarehouseError
 from keel.ingest import schema as S
-from keel.sql import DUCKDB, Dialect, ident, literal, qualified
+from keel.sql import DUCKDB, Dialect, literal, qualified
 
 BATCH_VIEW = "keel_ingest_batch"
 STAGE_TABLE = "keel_ingest_stage"
@@ -62,8 +63,22 @@ class DuckDBEngine:
         "JSON": S.JSON,
     }  # fmt: skip
 
+    OPS_TYPES: dict[str, str] | None = None  # ops-table types (SOPHIA_OPS.KEEL_STATE)
+
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+
+    # -- spelling -----------------------------------------------------------------
+    def norm(self, name: str) -> str:
+        """A canonical name as the engine spells it (DuckDB: as is)."""
+        return name
+
+    def ident(self, *parts: str) -> str:
+        """``"SCHEMA"."TABLE"`` from canonical parts, spelled for the engine and quoted."""
+        return qualified(*(self.norm(p) for p in parts), dialect=self.dialect)
+
+    def lit(self, value: object) -> str:
+        return literal(value, self.dialect)
 
     # -- session, schemas, state table ----------------------------------------
     def run(self, sql: str) -> None:
@@ -87,21 +102,21 @@ class DuckDBEngine:
 
     def prepare_session(self) -> None:
         """Timestamps without an offset are UTC, as in Airbyte's destinations."""
-        self.run(f"SET TimeZone = {literal('UTC')}")
+        self.run(f"SET TimeZone = {self.lit('UTC')}")
 
     def ensure_schema(self, schema: str) -> None:
-        self.run(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+        self.run(f"CREATE SCHEMA IF NOT EXISTS {self.ident(schema)}")
 
     def ensure_state_table(self) -> None:
         self.ensure_schema(ops.OPS_SCHEMA)
-        self.run(ops.create_table_sql(ops.KEEL_STATE, self.dialect))
+        self.run(ops.create_table_sql(ops.KEEL_STATE, self.dialect, self.norm, self.OPS_TYPES))
 
     def read_state(self, source: str) -> dict[str, tuple[str | None, int]]:
         """Committed STATE JSON and record count per stream of ``source``."""
-        table = qualified(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
+        table = self.ident(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
         rows = self.fetch(
-            f"SELECT {ident('STREAM')}, {ident('STATE')}, {ident('RECORDS')} FROM {table} "
-            f"WHERE {ident('SOURCE')} = {literal(source)}"
+            f"SELECT {self.ident('STREAM')}, {self.ident('STATE')}, {self.ident('RECORDS')} "
+            f"FROM {table} WHERE {self.ident('SOURCE')} = {self.lit(source)}"
         )
         return {stream: (state, int(records or 0)) for stream, state, records in rows}
 
@@ -109,28 +124,32 @@ class DuckDBEngine:
         self, source: str, stream: str, state: str | None, records: int, now: dt.datetime
     ) -> None:
         """Store ``state`` (None keeps the stored one) and add ``records`` to the count."""
-        table = qualified(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
+        table = self.ident(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
         names = ops.KEEL_STATE.column_names  # SOURCE, STREAM, STATE, RECORDS, UPDATED_AT
-        stamp = now.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
         values = ", ".join(
-            [literal(source), literal(stream), literal(state), literal(records),
-             f"CAST({literal(stamp)} AS TIMESTAMP)"]
+            [self.lit(source), self.lit(stream), self.lit(state), self.lit(records),
+             self.stamp_sql(now)]
         )  # fmt: skip
-        old = ident(ops.KEEL_STATE.name)
-        st, rec, upd = ident("STATE"), ident("RECORDS"), ident("UPDATED_AT")
+        old = self.ident(ops.KEEL_STATE.name)
+        st, rec, upd = self.ident("STATE"), self.ident("RECORDS"), self.ident("UPDATED_AT")
         self.run(
-            f"INSERT INTO {table} ({', '.join(ident(n) for n in names)}) VALUES ({values}) "
-            f"ON CONFLICT ({ident('SOURCE')}, {ident('STREAM')}) DO UPDATE SET "
+            f"INSERT INTO {table} ({', '.join(self.ident(n) for n in names)}) VALUES ({values}) "
+            f"ON CONFLICT ({self.ident('SOURCE')}, {self.ident('STREAM')}) DO UPDATE SET "
             f"{st} = COALESCE(excluded.{st}, {old}.{st}), "
             f"{rec} = COALESCE({old}.{rec}, 0) + excluded.{rec}, {upd} = excluded.{upd}"
         )
+
+    def stamp_sql(self, now: dt.datetime) -> str:
+        """``now`` as a KEEL_STATE.UPDATED_AT value (DuckDB: a UTC TIMESTAMP)."""
+        stamp = now.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+        return f"CAST({self.lit(stamp)} AS TIMESTAMP)"
 
     # -- tables -----------------------------------------------------------------
     def columns(self, schema: str) -> dict[str, dict[str, str]]:
         """Every table of ``schema`` with its columns and portable types, in one query."""
         rows = self.fetch(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            f"WHERE table_catalog = current_database() AND table_schema = {literal(schema)} "
+            f"WHERE table_catalog = current_database() AND table_schema = {self.lit(schema)} "
             "ORDER BY table_name, ordinal_position"
         )
         tables: dict[str, dict[str, str]] = {}
@@ -144,27 +163,27 @@ class DuckDBEngine:
         if not tables:
             return {}
         parts = [
-            f"SELECT {literal(t)} AS t, max({ident(S.EXTRACTED_AT)}) AS m "
-            f"FROM {qualified(schema, t)}"
+            f"SELECT {self.lit(t)} AS t, max({self.ident(S.EXTRACTED_AT)}) AS m "
+            f"FROM {self.ident(schema, t)}"
             for t in tables
         ]
         rows = self.fetch(" UNION ALL ".join(parts))
         return {t: m for t, m in rows if m is not None}
 
     def create_table(self, schema: str, table: str, columns: Sequence[tuple[str, str]]) -> None:
-        cols = ", ".join(f"{ident(n)} {self.TYPE_NAMES[t]}" for n, t in columns)
-        self.run(f"CREATE TABLE IF NOT EXISTS {qualified(schema, table)} ({cols})")
+        cols = ", ".join(f"{self.ident(n)} {self.TYPE_NAMES[t]}" for n, t in columns)
+        self.run(f"CREATE TABLE IF NOT EXISTS {self.ident(schema, table)} ({cols})")
 
     def add_column(self, schema: str, table: str, column: str, kind: str) -> None:
         self.run(
-            f"ALTER TABLE {qualified(schema, table)} "
-            f"ADD COLUMN IF NOT EXISTS {ident(column)} {self.TYPE_NAMES[kind]}"
+            f"ALTER TABLE {self.ident(schema, table)} "
+            f"ADD COLUMN IF NOT EXISTS {self.ident(column)} {self.TYPE_NAMES[kind]}"
         )
 
     def widen_column(self, schema: str, table: str, column: str, kind: str) -> None:
         self.run(
-            f"ALTER TABLE {qualified(schema, table)} "
-            f"ALTER COLUMN {ident(column)} SET DATA TYPE {self.TYPE_NAMES[kind]}"
+            f"ALTER TABLE {self.ident(schema, table)} "
+            f"ALTER COLUMN {self.ident(column)} SET DATA TYPE {self.TYPE_NAMES[kind]}"
         )
 
     # -- transactions -----------------------------------------------------------
@@ -184,7 +203,7 @@ class DuckDBEngine:
         """Make ``batch`` readable by SQL; returns the relation's quoted name."""
         with self._translated(f"register {BATCH_VIEW}"):
             self.conn.register(BATCH_VIEW, batch)
-        return ident(BATCH_VIEW)
+        return self.ident(BATCH_VIEW)
 
     def unstage(self) -> None:
         with self._translated(f"unregister {BATCH_VIEW}"):
@@ -195,34 +214,34 @@ class DuckDBEngine:
     ) -> list[str]:
         """``CAST(src AS type) AS "COLUMN"`` for each column, then Airbyte's columns."""
         exprs = [
-            f"CAST({ident(src)} AS {self.TYPE_NAMES[kind]}) AS {ident(name)}"
+            f"CAST({self.ident(src)} AS {self.TYPE_NAMES[kind]}) AS {self.ident(name)}"
             for src, (name, kind) in zip(sources, columns, strict=True)
         ]
-        exprs.append(f"CAST(gen_random_uuid() AS VARCHAR) AS {ident(S.RAW_ID)}")
+        uuid_text = f"CAST(gen_random_uuid() AS {self.TYPE_NAMES[S.VARCHAR]})"
+        exprs.append(f"{uuid_text} AS {self.ident(S.RAW_ID)}")
         for name, kind in S.AIRBYTE_COLUMNS[1:]:
-            exprs.append(
-                f"CAST({literal(airbyte[name])} AS {self.TYPE_NAMES[kind]}) AS {ident(name)}"
-            )
+            value = f"CAST({self.lit(airbyte[name])} AS {self.TYPE_NAMES[kind]})"
+            exprs.append(f"{value} AS {self.ident(name)}")
         return exprs
 
     def append(self, schema: str, table: str, names: Sequence[str], select: Sequence[str]) -> None:
         self.run(
-            f"INSERT INTO {qualified(schema, table)} ({', '.join(ident(n) for n in names)}) "
-            f"SELECT {', '.join(select)} FROM {ident(BATCH_VIEW)}"
+            f"INSERT INTO {self.ident(schema, table)} ({', '.join(self.ident(n) for n in names)}) "
+            f"SELECT {', '.join(select)} FROM {self.ident(BATCH_VIEW)}"
         )
 
     def dedup_stage_sql(
         self, select: Sequence[str], names: Sequence[str], key: Sequence[str], cursor: str | None
     ) -> str:
         """The staged batch: typed, one row per key (newest cursor, then latest arrival)."""
-        order = [f"{ident(cursor)} DESC NULLS LAST"] if cursor else []
-        order.append(f"{ident(SEQ_COLUMN)} DESC")
+        order = [f"{self.ident(cursor)} DESC NULLS LAST"] if cursor else []
+        order.append(f"{self.ident(SEQ_COLUMN)} DESC")
         return (
-            f"CREATE TEMP TABLE {ident(STAGE_TABLE)} AS "
-            f"WITH typed AS (SELECT {', '.join(select)}, {ident(SEQ_COLUMN)} "
-            f"FROM {ident(BATCH_VIEW)}) "
-            f"SELECT {', '.join(ident(n) for n in names)} FROM typed "
-            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} "
+            f"CREATE TEMP TABLE {self.ident(STAGE_TABLE)} AS "
+            f"WITH typed AS (SELECT {', '.join(select)}, {self.ident(SEQ_COLUMN)} "
+            f"FROM {self.ident(BATCH_VIEW)}) "
+            f"SELECT {', '.join(self.ident(n) for n in names)} FROM typed "
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(self.ident(k) for k in key)} "
             f"ORDER BY {', '.join(order)}) = 1"
         )
 
@@ -237,18 +256,20 @@ class DuckDBEngine:
         target_empty: bool,
     ) -> None:
         """Append + Deduped for one batch: stage, delete what it beats, insert the winners."""
-        target = qualified(schema, table)
-        stage = ident(STAGE_TABLE)
-        cols = ", ".join(ident(n) for n in names)
+        target = self.ident(schema, table)
+        stage = self.ident(STAGE_TABLE)
+        cols = ", ".join(self.ident(n) for n in names)
         self.run(self.dedup_stage_sql(select, names, key, cursor))
         try:
             if target_empty:
                 self.run(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage}")
                 return
-            same_key = " AND ".join(f"t.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in key)
+            same_key = " AND ".join(
+                f"t.{self.ident(k)} IS NOT DISTINCT FROM s.{self.ident(k)}" for k in key
+            )
             beats = ""
             if cursor:
-                c = ident(cursor)
+                c = self.ident(cursor)
                 beats = f" AND (t.{c} IS NULL OR (s.{c} IS NOT NULL AND s.{c} >= t.{c}))"
             self.run(f"DELETE FROM {target} AS t USING {stage} AS s WHERE {same_key}{beats}")
             self.run(
@@ -256,7 +277,15 @@ class DuckDBEngine:
                 f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same_key})"
             )
         finally:
-            self.run(f"DROP TABLE IF EXISTS {stage}")
+            self.drop_temp(STAGE_TABLE)
+
+    def drop_temp(self, name: str) -> None:
+        """Drop a staging table of this session."""
+        self.run(f"DROP TABLE IF EXISTS {self.ident(name)}")
+
+    def uncastable_sql(self, column: str, type_name: str) -> str:
+        """A condition: ``column`` holds a value that does not cast to ``type_name``."""
+        return f"{column} IS NOT NULL AND TRY_CAST({column} AS {type_name}) IS NULL"
 
     def bad_values(
         self, sources: Sequence[str], kinds: Sequence[str]
@@ -264,16 +293,34 @@ class DuckDBEngine:
         """For each staged source column that does not cast: (index, bad count, first seq)."""
         checks = []
         for src, kind in zip(sources, kinds, strict=True):
-            bad = f"{ident(src)} IS NOT NULL AND TRY_CAST({ident(src)} AS {self.TYPE_NAMES[kind]}) IS NULL"
+            bad = self.uncastable_sql(self.ident(src), self.TYPE_NAMES[kind])
             checks.append(
-                f"count(*) FILTER (WHERE {bad}), min({ident(SEQ_COLUMN)}) FILTER (WHERE {bad})"
+                f"count(*) FILTER (WHERE {bad}), min({self.ident(SEQ_COLUMN)}) FILTER (WHERE {bad})"
             )
         if not checks:
             return []
-        row = self.fetch(f"SELECT {', '.join(checks)} FROM {ident(BATCH_VIEW)}")[0]
+        row = self.fetch(f"SELECT {', '.join(checks)} FROM {self.ident(BATCH_VIEW)}")[0]
         found = []
         for i in range(len(sources)):
             count, first = row[2 * i], row[2 * i + 1]
             if count:
                 found.append((i, int(count), int(first)))
         return found
+
+
+def engine_for(target: Any) -> DuckDBEngine:
+    """The writer's engine for ``target``: a DuckDB connection, or an adapter (DuckDB's or
+    PostgreSQL's). Other engines are refused: Airbyte loads their _RAW schemas."""
+    name = getattr(target, "name", None)
+    if name == "postgres":
+        from keel.ingest.engine_pg import PostgresEngine
+
+        return PostgresEngine(target)
+    if name == "duckdb" and hasattr(target, "conn"):
+        return DuckDBEngine(target.conn)
+    if isinstance(name, str):
+        raise WarehouseError(
+            f"keel ingest writes into DuckDB or PostgreSQL; on {name} Airbyte loads the _RAW "
+            "schemas and keel gates what it wrote"
+        )
+    return DuckDBEngine(target)

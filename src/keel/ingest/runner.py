@@ -34,6 +34,8 @@ from keel.ingest.writer import (
 if TYPE_CHECKING:
     import duckdb
 
+    from keel.adapters.base import Adapter
+
 DEMO_SOURCES = ("gong", "hubspot", "slack", "netsuite")
 
 
@@ -43,7 +45,7 @@ def demo_command(source: str) -> list[str]:
 
 
 def ingest_source(
-    conn: duckdb.DuckDBPyConnection,
+    conn: duckdb.DuckDBPyConnection | Adapter,
     *,
     source: str,
     command: Sequence[str],
@@ -59,6 +61,9 @@ def ingest_source(
     env: Mapping[str, str] | None = None,
 ) -> SourceResult:
     """Run ``command`` (a source connector) and land ``streams`` (all when None).
+
+    ``conn`` is a DuckDB connection, or the adapter of a DuckDB or PostgreSQL warehouse
+    (the writer's engine follows from it; other engines are refused).
 
     ``cursors`` and ``primary_keys`` (stream -> field path(s)) apply where the
     source defines none, e.g. from the contract's ``meta.keel``. A commit

@@ -43,7 +43,7 @@ import pyarrow as pa
 
 from keel.errors import IngestError, KeelError, WarehouseError
 from keel.ingest import schema as S
-from keel.ingest.engine import SEQ_COLUMN, DuckDBEngine
+from keel.ingest.engine import SEQ_COLUMN, DuckDBEngine, engine_for
 from keel.ingest.results import ProgressEvent, StreamResult
 from keel.ingest.schema import Column
 
@@ -89,7 +89,11 @@ class _Stream:
 
 
 class RawWriter:
-    """Buffers records per stream and commits them with their STATE (a ``ReadSink``)."""
+    """Buffers records per stream and commits them with their STATE (a ``ReadSink``).
+
+    ``conn`` is a DuckDB connection or an adapter (DuckDB's or PostgreSQL's); the engine
+    that spells the SQL follows from it (:func:`keel.ingest.engine.engine_for`).
+    """
 
     def __init__(
         self,
@@ -105,7 +109,7 @@ class RawWriter:
         progress: Callable[[ProgressEvent], None] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.engine = engine or DuckDBEngine(conn)
+        self.engine = engine or engine_for(conn)
         self.source = source
         self.schema = raw_schema(source)
         self.sync_id = sync_id

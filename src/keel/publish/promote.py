@@ -83,6 +83,11 @@ def publish(
         if a.caps.transactional_ddl:
             for sql in ddl:
                 a.execute(sql)
+        if layout.promoted is None:
+            # a table keel just created: hide masked columns before anyone can read it (on
+            # PostgreSQL the schema's default privileges would grant the whole table)
+            for sql in a.masking_sql(*layout.data):
+                a.execute(sql)
         _verify(a, v, window)
         quarantined = 0
         if quarantine and v.builder is not None:
