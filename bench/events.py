@@ -53,7 +53,7 @@ def bodies(posts: int, repeat_share: float, seed: int = 7) -> list[tuple[int, by
     """(job id, body) in send order: every repeat comes after its original."""
     rng = random.Random(seed)
     distinct = int(posts * (1 - repeat_share))
-    template = json.loads((ROOT.parent / "shared/airbyte/webhook-sync-succeeded.json").read_text())
+    template = json.loads((ROOT / "tests/fixtures/airbyte/webhook-sync-succeeded.json").read_text())
     order: list[int] = list(range(distinct))
     for _ in range(posts - distinct):
         order.insert(rng.randrange(1, len(order) + 1), -1)

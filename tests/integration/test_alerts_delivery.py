@@ -34,7 +34,7 @@ from keel.events.payload import parse_webhook
 from keel.events.store import EventStore
 from keel.project.init import HEADER, dump, write_project
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "airbyte"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
 START = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 HOOK_PATH = "/services/T0AAA/B0BBB/W3bh00kS3cretT0ken"
 ROUTING_KEY = "R0ut1ngK3yS3cret0123456789abcdef"

@@ -17,7 +17,7 @@ from tests.support.server import ServerThread
 from keel.context import Context
 from keel.events.server import build
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "airbyte"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
 GONG_ID = "64d901a1-2520-4d91-93c8-9df438668ff0"
 TOKEN = "s3cret-token"
 

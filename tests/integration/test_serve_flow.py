@@ -21,7 +21,7 @@ from keel.context import Context
 from keel.events.server import build
 from keel.ingest.api import ingest_sources
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "airbyte"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
 TOKEN = "flow-token"
 IDS = {s: f"conn-{s}" for s in ("gong", "hubspot", "slack", "netsuite")}
 
