@@ -263,3 +263,24 @@ def test_publish_on_postgres_leaves_no_drift_for_the_next_apply(
 ) -> None:
     out = run_demo(pg_project(), write=False)
     assert out["corrected"] == []
+
+
+@pytest.mark.postgres
+def test_a_forked_postgres_connection_is_independent(pg_project: Callable[..., Path]) -> None:
+    from keel.context import Context
+
+    with Context(pg_project()) as ctx:
+        ctx.apply()
+        worker = ctx.fork()
+        try:
+            assert worker.adapter is not ctx.adapter
+            worker.adapter.begin()
+            worker.adapter.execute('CREATE TABLE "sophia_ops"."fork_probe" (x int)')
+            # not committed: the main connection does not see it
+            seen = ctx.adapter.fetch(
+                "SELECT count(*) FROM pg_tables WHERE tablename = 'fork_probe'"
+            )
+            assert seen == [(0,)]
+            worker.adapter.rollback()
+        finally:
+            worker.close()

@@ -180,6 +180,10 @@ class PostgresAdapter(Adapter):
         self._conn: psycopg.Connection[Any] | None = connection
         self.seen = ServerState()
 
+    def fork(self) -> PostgresAdapter:
+        """A second connection to the same database (opened on first use), for a worker."""
+        return PostgresAdapter(self._dsn, tag_name=self.tag_name, tag_schema=self.tag_schema)
+
     # ---- connection and errors ---------------------------------------------------------
 
     @property
