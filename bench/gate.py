@@ -12,7 +12,9 @@ relationships (company_id -> a promoted 100,000-row companies table), row_count:
 - ``lower_bound``: hand-written SQL, all six checks in two queries.
 
 Part 2, a micro-batch: 10,000 new rows on a 10,000,000-row promoted table, ``keel gate``
-as a command vs ``dbt test`` on the table, end to end.
+as a command vs ``dbt test`` on the table, end to end; and ``keel gate`` as a command
+while ``keel serve`` runs for the project (production: the server owns the warehouse and
+the command runs the gate inside it, through ``.keel/serve.json``).
 
 Run: uv run python bench/gate.py [--runs 3] [--dbt PATH] [--rows 5000000] [--big 10000000]
 dbt is a benchmark dependency only: pass --dbt (or put dbt on PATH, or set KEEL_DBT);
@@ -26,6 +28,8 @@ import json
 import os
 import platform
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -288,6 +292,37 @@ def part1(work: Path, rows: int, runs: int, dbt: str | None) -> dict[str, Any]:
     return out
 
 
+def with_server(root: Path, fn: Callable[[], float]) -> float:
+    """``fn()`` while ``keel serve`` runs for the project (started here, stopped cleanly)."""
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {**ENV, "KEEL_WEBHOOK_TOKEN": "bench-token"}
+    cmd = [*KEEL, "serve", "--no-poll", "--port", str(port), "--project", str(root)]
+    log = (root / "serve.log").open("w")
+    server = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"keel serve did not start:\n{(root / 'serve.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    pass
+                if (root / ".keel" / "serve.json").exists():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        return fn()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+        log.close()
+
+
 def part2(work: Path, big: int, batch: int, runs: int, dbt: str | None) -> dict[str, Any]:
     root = make_project(work / "p2", big + batch)
     setup(root, big)
@@ -308,12 +343,23 @@ def part2(work: Path, big: int, batch: int, runs: int, dbt: str | None) -> dict[
     stream = json.loads(done.stdout)["streams"][0]
     assert stream["status"] == "passed" and stream["batch"]["rows"] == batch, stream
     out["keel_gate_command_s"] = timed(lambda: run(gate_cmd, root), runs)
+
+    def served() -> float:
+        done = subprocess.run(gate_cmd, cwd=root, env=ENV, capture_output=True, text=True)
+        assert json.loads(done.stdout)["streams"][0]["batch"]["rows"] == batch, done.stderr
+        return timed(lambda: run(gate_cmd, root), runs)
+
+    out["keel_gate_command_with_serve_s"] = with_server(root, served)
+    assert not (root / ".keel" / "serve.json").exists()  # removed on a clean shutdown
     if dbt:
         project = dbt_project(root, "HUBSPOT_DATA_RAW", big + batch)
         cmd = [dbt, "test", "--project-dir", str(project), "--profiles-dir", str(project)]
         run(cmd, project)
         out["dbt_test_on_table_s"] = timed(lambda: run(cmd, project), runs)
         out["speedup"] = round(out["dbt_test_on_table_s"] / out["keel_gate_command_s"], 1)
+        out["speedup_with_serve"] = round(
+            out["dbt_test_on_table_s"] / out["keel_gate_command_with_serve_s"], 1
+        )
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from keel.console import Console
 from keel.context import Context
 from keel.errors import KeelError
+from keel.events import localapi
 from keel.events.app import create_app
 from keel.events.service import EventService, Notifier, Runner
 
@@ -64,7 +65,14 @@ def build(
         pollers.append(JobPoller(service, project.spec.airbyte))
     elif poll:
         note = "no airbyte block in keel.yml: the jobs poller is off (webhooks only)"
-    return create_app(service, token, pollers), service, note
+    app = create_app(service, token, pollers, api_secret=localapi.new_secret())
+    return app, service, note
+
+
+def listen_on(app: Any, host: str, port: int) -> None:
+    """Tell the app its address: once started it writes ``.keel/serve.json`` (the local
+    API for keel gate, promote and batches) and removes it when it stops."""
+    app.state.keel_address = (host, port)
 
 
 class _AlertLoop:
@@ -89,6 +97,7 @@ class _AlertLoop:
 def run(app: Any, host: str, port: int) -> None:
     import uvicorn
 
+    listen_on(app, host, port)
     uvicorn.run(
         app,
         host=host,

@@ -3,7 +3,8 @@
 Invariants:
 - an event is stored in SOPHIA_OPS.KEEL_EVENTS before the webhook is answered;
   a repeated job id stores nothing and runs nothing;
-- runs are one at a time per source and in parallel across sources; events
+- runs are one at a time per source and in parallel across sources (a per-source lock
+  that the local API's gate and promote take too: see run_exclusive); events
   that arrive for a source while it runs are coalesced into its next run (one
   gate covers every pending batch), and each is marked with the outcome;
 - on start, events left queued or running by a previous process are queued
@@ -24,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from keel.adapters.base import Adapter
 from keel.context import Context
@@ -42,6 +43,7 @@ SWITCH_INTERVAL = 0.0005  # seconds; see EventService.start
 Runner = Callable[[Context, str], dict[str, Any]]
 # notify(context, kind, details): hand an alert to the alerting outbox
 Notifier = Callable[[Context, str, dict[str, Any]], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -72,6 +74,8 @@ class EventService:
         self.metrics = metrics or Metrics()
         self.store = EventStore(ctx.adapter)
         self._lock = threading.Lock()  # guards the main connection
+        self._source_locks: dict[str, threading.Lock] = {}  # one run at a time per source
+        self._source_locks_guard = threading.Lock()
         self._queues: dict[str, _SourceQueue] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.last_outcome: dict[str, dict[str, Any]] = {}
@@ -89,6 +93,23 @@ class EventService:
         """The main connection, for one request at a time."""
         with self._lock:
             yield self.ctx.adapter
+
+    def source_lock(self, source: str) -> threading.Lock:
+        """Held by every run for ``source`` (event runs and local API calls alike)."""
+        with self._source_locks_guard:
+            return self._source_locks.setdefault(source, threading.Lock())
+
+    def run_exclusive(self, source: str, fn: Callable[[Context], T]) -> T:
+        """``fn`` on its own connection, never at the same time as another run for
+        ``source`` (for a worker thread: the local API's gate, promote)."""
+        worker = self.ctx.fork()
+        try:
+            if source not in self.ctx.project.sources:
+                return fn(worker)  # it raises the unknown-source error; nothing to guard
+            with self.source_lock(source):
+                return fn(worker)
+        finally:
+            worker.close()
 
     def refresh_coverage(self, ctx: Context, force: bool = False) -> None:
         """Tag coverage for the status page: a full audit, so at most every 30 s."""
@@ -248,7 +269,8 @@ class EventService:
             if not runs:
                 return
             try:
-                outcome = self.runner(worker, source)
+                with self.source_lock(source):
+                    outcome = self.runner(worker, source)
             except KeelError as exc:
                 self.metrics.inc("keel_gate_runs_total", result="error")
                 store.set_status(runs, "failed", exc.message[:2000])

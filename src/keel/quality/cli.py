@@ -5,13 +5,18 @@ options, calls one library function with the Context's project and adapter,
 and renders the result (JSON with ``--json``, DESIGN section 9). Exit code 1
 when a stream is blocked (or a transformation or ingest failed). Importing this
 module costs only click: the gate loads when a command runs.
+
+While ``keel serve`` runs for the project (``.keel/serve.json``), gate, promote and
+batches run inside the server (keel.events.localapi) and print the same output; with
+``--json`` that path imports neither duckdb nor pydantic nor yaml nor rich.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 import click
 
@@ -19,6 +24,7 @@ from keel.clikit import command, open_context
 
 if TYPE_CHECKING:
     from keel.console import Console
+    from keel.quality.model import SourceReport
 
 TARGET = click.argument("target", metavar="SOURCE[.STREAM]")
 SAMPLES = click.option(
@@ -30,12 +36,123 @@ SAMPLES = click.option(
 )
 
 
+def via_server(
+    project_dir: Path, method: str, path: str, body: dict[str, Any] | None = None
+) -> tuple[Any] | None:
+    """``(answer,)`` from the project's running ``keel serve``; None when none runs."""
+    from keel.events.localapi import ServerError, request
+
+    try:
+        return request(project_dir, method, path, body)
+    except ServerError as exc:
+        from keel.errors import KeelError
+
+        if exc.status == 401:
+            raise KeelError(
+                "keel serve refused the local API secret in .keel/serve.json; restart "
+                "keel serve, or stop it to run this command on its own"
+            ) from exc
+        raise KeelError(exc.message) from exc
+
+
+def report_from_dict(data: dict[str, Any]) -> SourceReport:
+    """A SourceReport again from its JSON (the server's answer), for the renderer."""
+    import datetime as dt
+
+    from keel.quality.checks import Check
+    from keel.quality.model import Batch, CheckResult, SourceReport, StreamReport, TransformResult
+
+    def when(value: Any) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    streams = []
+    for s in data.get("streams", []):
+        b = s.get("batch") or {}
+        batch = None
+        if b.get("id") is not None:
+            batch = Batch(
+                id=b["id"],
+                rows=b.get("rows") or 0,
+                status=b["status"],
+                after=when(b.get("watermark")),
+                upto=when(b.get("max_extracted_at")) or dt.datetime.min,
+                keys=b.get("keys") or 0,
+                live=b.get("live_rows") or 0,
+                deleted=b.get("deleted_rows") or 0,
+                stale=b.get("stale_rows") or 0,
+                published=b.get("published_rows"),
+                quarantined=b.get("quarantined_rows") or 0,
+                forced_by=b.get("forced_by"),
+                reason=b.get("reason"),
+                created_at=when(b.get("created_at")),
+            )
+        checks = [
+            CheckResult(
+                check=Check(
+                    id=c["id"], name=c["name"], column=c.get("column"), severity=c["severity"]
+                ),
+                status=c["status"],
+                failing_rows=c.get("failing_rows") or 0,
+                failing_values=c.get("failing_values"),
+                message=c.get("message") or "",
+            )
+            for c in s.get("checks", [])
+        ]
+        streams.append(
+            StreamReport(
+                source=data["source"],
+                stream=s["stream"],
+                status=s["status"],
+                batch=batch,
+                checks=checks,
+                reason=s.get("reason"),
+                samples=s.get("samples") or {},
+                notes=s.get("notes") or [],
+            )
+        )
+    t = data.get("transform")
+    transform = None
+    if t is not None:
+        transform = TransformResult(
+            kind=t["kind"],
+            command=t["command"],
+            status=t["status"],
+            exit_code=t.get("exit_code"),
+            output=t.get("output") or "",
+            seconds=t.get("seconds") or 0.0,
+            run_id=t.get("run_id") or "",
+        )
+    return SourceReport(
+        source=data["source"], streams=streams, transform=transform, notes=data.get("notes") or []
+    )
+
+
+def _served_report(console: Console, answer: dict[str, Any], verb: str) -> None:
+    """Print the server's report as the in-process command would; exit 1 unless ok."""
+    ok = bool(answer.pop("ok", False))
+    answer.pop("blocked", None)
+    if console.json_mode:
+        console.emit_json(answer)
+    else:
+        from keel.quality.render import render_source
+
+        render_source(console, report_from_dict(answer), verb)
+    if not ok:
+        sys.exit(1)
+
+
 @click.command()
 @TARGET
 @SAMPLES
 @command
 def gate(target: str, samples: int, project_dir: Path, json_mode: bool, console: Console) -> None:
     """Test the pending batch of SOURCE (or one stream); exit 1 when blocked."""
+    served = via_server(
+        project_dir, "POST", f"/api/gate/{quote(target, safe='')}", {"samples": samples}
+    )
+    if served is not None:
+        _served_report(console, served[0], "gate")
+        return
     from keel.quality.gate import gate as run_gate
     from keel.quality.render import render_source
 
@@ -75,6 +192,11 @@ def promote(
 
     if reason and not force:
         raise KeelError("--reason goes with --force")
+    body = {"force": force, "reason": reason, "transform": not no_transform, "samples": samples}
+    served = via_server(project_dir, "POST", f"/api/promote/{quote(target, safe='')}", body)
+    if served is not None:
+        _served_report(console, served[0], "promote")
+        return
     with open_context(project_dir, console) as ctx, console.progress("promoting") as bar:
         report = run_promote(
             ctx.project,
@@ -102,11 +224,17 @@ def batches(
     source: str | None, limit: int, project_dir: Path, json_mode: bool, console: Console
 ) -> None:
     """Pending, blocked and promoted batches (newest first)."""
-    from keel.publish.batches import list_batches
+    query = {"full": 1, "limit": limit, **({"source": source} if source else {})}
+    served = via_server(project_dir, "GET", f"/api/batches?{urlencode(query)}")
+    if served is not None:
+        found = served[0]
+    else:
+        from keel.publish.batches import list_batches
+
+        with open_context(project_dir, console) as ctx:
+            found = list_batches(ctx.project, ctx.adapter, source, limit=limit)
     from keel.quality.render import render_batches
 
-    with open_context(project_dir, console) as ctx:
-        found = list_batches(ctx.project, ctx.adapter, source, limit=limit)
     if json_mode:
         console.emit_json(found)
     else:
