@@ -17,11 +17,10 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+from tests.support.flows import load_raw
 from tests.support.server import ServerThread
 
-from keel.context import Context
 from keel.events.server import build, listen_on
-from keel.ingest.api import ingest_sources
 from keel.publish.batches import list_batches
 from keel.quality.gate import gate
 
@@ -35,18 +34,7 @@ def loaded(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     contacts with two null emails (a blocked batch)."""
     monkeypatch.setenv("KEEL_WEBHOOK_TOKEN", TOKEN)
     monkeypatch.setenv("NO_COLOR", "1")
-    with Context(project) as ctx:
-        ctx.apply()
-        ingest_sources(ctx)
-        ingest_sources(
-            ctx,
-            ["hubspot"],
-            faults={
-                "hubspot": [{"kind": "null", "stream": "contacts", "column": "email", "count": 2}]
-            },
-        )
-        ctx.apply()
-    return project
+    return load_raw(project)
 
 
 class Served:

@@ -15,11 +15,10 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+from tests.support.flows import load_raw
 from tests.support.server import ServerThread, free_port, wait_until
 
-from keel.context import Context
 from keel.events.server import build
-from keel.ingest.api import ingest_sources
 
 SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
 TOKEN = "flow-token"
@@ -38,22 +37,7 @@ def loaded(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The Sophia project, applied, with one sync of every demo source in _RAW (as Airbyte
     would have left it) and connection ids in keel.yml."""
     monkeypatch.setenv("KEEL_WEBHOOK_TOKEN", TOKEN)
-    text = (project / "keel.yml").read_text()
-    for source, cid in IDS.items():
-        text = text.replace(f"connection_name: {source}-to-snowflake", f"connection_id: {cid}")
-    (project / "keel.yml").write_text(text)
-    with Context(project) as ctx:
-        ctx.apply()
-        ingest_sources(ctx)
-        ingest_sources(
-            ctx,
-            ["hubspot"],
-            faults={
-                "hubspot": [{"kind": "null", "stream": "contacts", "column": "email", "count": 2}]
-            },
-        )
-        ctx.apply()
-    return project
+    return load_raw(project, IDS)
 
 
 def rows(project: Path, sql: str) -> list[tuple[Any, ...]]:

@@ -239,6 +239,10 @@ class Adapter(ABC):
         vals = ", ".join("CURRENT_TIMESTAMP" if v is _NOW else self.lit(v) for v in values.values())
         return head + vals + tail
 
+    def delete_sql(self, table: ops.OpsTable, where: Mapping[str, object]) -> str:
+        """``DELETE FROM`` an ops table where every column equals its value."""
+        return self._delete(table, where)
+
     def _delete(self, table: ops.OpsTable, where: Mapping[str, object]) -> str:
         cond = " AND ".join(f"{self.ident(c)} = {self.lit(v)}" for c, v in where.items())
         return f"DELETE FROM {self.ops_table(table)} WHERE {cond}"

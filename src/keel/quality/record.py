@@ -96,7 +96,7 @@ def record_gate(a: Adapter, report: StreamReport, now: dt.datetime) -> None:
             created = created.replace(tzinfo=dt.UTC)
         b.created_at = created
         for table in (ops.KEEL_DQ_RESULTS, ops.KEEL_DQ_FAILURES, ops.KEEL_BATCHES):
-            a.execute(f"DELETE FROM {a.ops_table(table)} WHERE {where}")
+            a.execute(a.delete_sql(table, {"BATCH_ID": b.id}))
         a.execute(a.insert_sql(ops.KEEL_BATCHES, [batch_row(report, now, created)]))
         for sql in inserts(a, ops.KEEL_DQ_RESULTS, results) + inserts(
             a, ops.KEEL_DQ_FAILURES, failures
