@@ -24,8 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -144,7 +142,7 @@ def run_load_subprocess(
     import subprocess
 
     import duckdb
-    from tests.support.server import free_port
+    from tests.support.server import free_port, healthz
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -167,10 +165,7 @@ def run_load_subprocess(
     )
 
     def health() -> dict[str, Any]:
-        try:
-            return dict(httpx.get(url + "/healthz", timeout=5).json())
-        except httpx.HTTPError:
-            return {}
+        return healthz(url)
 
     try:
         if not wait_until(lambda: bool(health()), 60):

@@ -16,7 +16,7 @@ import duckdb
 import httpx
 import pytest
 from tests.support.flows import load_raw
-from tests.support.server import ServerThread, free_port, wait_until
+from tests.support.server import ServerThread, free_port, healthz, wait_until
 
 from keel.events.server import build
 
@@ -147,7 +147,7 @@ def test_killed_server_processes_queued_events_once_after_restart(
     server = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        assert wait_until(lambda: _up(url), 60), (tmp_path / "serve.log").read_text()
+        assert wait_until(lambda: bool(healthz(url)), 60), (tmp_path / "serve.log").read_text()
         with httpx.Client(base_url=url, timeout=30) as http:
             for job in range(40):
                 source = list(IDS)[job % 4]
@@ -162,8 +162,8 @@ def test_killed_server_processes_queued_events_once_after_restart(
         stored = rows(loaded, 'SELECT count(*) FROM "SOPHIA_OPS"."KEEL_EVENTS"')[0][0]
         assert stored == 40  # every accepted event was stored before its 202
         server = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
-        assert wait_until(lambda: _up(url), 60), (tmp_path / "serve.log").read_text()
-        assert wait_until(lambda: _open_events(url) == 0, 120)
+        assert wait_until(lambda: bool(healthz(url)), 60), (tmp_path / "serve.log").read_text()
+        assert wait_until(lambda: healthz(url).get("queue_depth") == 0, 120)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
@@ -178,17 +178,3 @@ def test_killed_server_processes_queued_events_once_after_restart(
     ):
         total, distinct = rows(loaded, f"SELECT count(*), count(DISTINCT ID) FROM {table}")[0]
         assert total == distinct > 0  # published once: no key twice
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _open_events(url: str) -> int:
-    try:
-        return int(httpx.get(url + "/healthz", timeout=5).json()["queue_depth"])
-    except httpx.HTTPError:
-        return -1

@@ -49,3 +49,13 @@ def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.05) ->
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def healthz(url: str) -> dict[str, Any]:
+    """``GET /healthz`` of a keel server; empty when it does not answer (yet)."""
+    import httpx
+
+    try:
+        return dict(httpx.get(url + "/healthz", timeout=5).json())
+    except httpx.HTTPError:
+        return {}

@@ -70,13 +70,18 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def ts(a: Adapter, value: dt.datetime) -> str:
-    """A timestamp literal for the engine's TIMESTAMP column type: with the offset where
+def ts_text(a: Adapter, value: dt.datetime) -> str:
+    """A timestamp as text for the engine's TIMESTAMP column type: with the offset where
     the column keeps a time zone, as naive UTC where it does not (DuckDB drops offsets)."""
     value = utc(value)
     if "TZ" in a.type_map.get("TIMESTAMP", "TIMESTAMP").upper():
-        return a.lit(value.isoformat())
-    return a.lit(value.replace(tzinfo=None).isoformat(sep=" "))
+        return value.isoformat()
+    return value.replace(tzinfo=None).isoformat(sep=" ")
+
+
+def ts(a: Adapter, value: dt.datetime) -> str:
+    """:func:`ts_text` as a quoted SQL literal."""
+    return a.lit(ts_text(a, value))
 
 
 def _cols(a: Adapter, names: Iterable[str]) -> str:
@@ -131,18 +136,29 @@ def _insert(a: Adapter, alerts: list[Alert], now: dt.datetime) -> list[str]:
         )
         if at is not None
     }
-    values = []
+    rows: list[dict[str, object]] = []
     for x in new:
         prev = last.get((x.sink, x.dedup_key))
         stamp = now if prev is None or now > prev else prev + TICK
         last[(x.sink, x.dedup_key)] = stamp
         payload = json.dumps(x.payload, sort_keys=True, default=str, ensure_ascii=False)
-        row = [x.alert_id, x.sink, x.dedup_key, x.action, payload, PENDING, 0]
-        values.append(
-            "(" + ", ".join(a.lit(v) for v in row) + f", {ts(a, now)}, {ts(a, stamp)}, NULL, NULL)"
+        values = [
+            x.alert_id,
+            x.sink,
+            x.dedup_key,
+            x.action,
+            payload,
+            PENDING,
+            0,
+            ts_text(a, now),
+            ts_text(a, stamp),
+            None,
+            None,
+        ]
+        rows.append(
+            dict(zip([*ROW_COLUMNS[:-1], "DELIVERED_AT", "LAST_ERROR"], values, strict=True))
         )
-    cols = _cols(a, [*ROW_COLUMNS[:-1], "DELIVERED_AT", "LAST_ERROR"])
-    a.execute(f"INSERT INTO {table} ({cols}) VALUES {', '.join(values)}")
+    a.execute(a.insert_sql(T, rows))  # every value quoted by the adapter's one builder
     return [x.alert_id for x in new]
 
 

@@ -127,6 +127,18 @@ def report_from_dict(data: dict[str, Any]) -> SourceReport:
     )
 
 
+def _finish(console: Console, report: Any, verb: str) -> None:
+    """Print a SourceReport (JSON or for people); exit 1 unless it is ok."""
+    if console.json_mode:
+        console.emit_json(report.to_dict())
+    else:
+        from keel.quality.render import render_source
+
+        render_source(console, report, verb)
+    if not report.ok:
+        sys.exit(1)
+
+
 def _served_report(console: Console, answer: dict[str, Any], verb: str) -> None:
     """Print the server's report as the in-process command would; exit 1 unless ok."""
     ok = bool(answer.pop("ok", False))
@@ -154,18 +166,12 @@ def gate(target: str, samples: int, project_dir: Path, json_mode: bool, console:
         _served_report(console, served[0], "gate")
         return
     from keel.quality.gate import gate as run_gate
-    from keel.quality.render import render_source
 
     with open_context(project_dir, console) as ctx, console.progress("gating") as bar:
         report = run_gate(
             ctx.project, ctx.adapter, target, sample_limit=samples, progress=lambda _: bar.advance()
         )
-    if json_mode:
-        console.emit_json(report.to_dict())
-    else:
-        render_source(console, report, "gate")
-    if not report.ok:
-        sys.exit(1)
+    _finish(console, report, "gate")
 
 
 @click.command()
@@ -188,7 +194,6 @@ def promote(
     """Gate, then publish passing batches into <SOURCE>_DATA (parents first)."""
     from keel.errors import KeelError
     from keel.publish.promote import promote as run_promote
-    from keel.quality.render import render_source
 
     if reason and not force:
         raise KeelError("--reason goes with --force")
@@ -208,12 +213,7 @@ def promote(
             sample_limit=samples,
             progress=lambda _: bar.advance(),
         )
-    if json_mode:
-        console.emit_json(report.to_dict())
-    else:
-        render_source(console, report, "promote")
-    if not report.ok:
-        sys.exit(1)
+    _finish(console, report, "promote")
 
 
 @click.command()
