@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keel.governance.desired import Coverage
+from keel.plan.diff import drift
 from keel.project.loader import Project
 from keel.resources import ActualState, DesiredState
 
@@ -120,12 +121,10 @@ def audit(
         v.append(
             Violation("grant_missing", g.object_name, f"declared but not granted: {g.describe()}")
         )
-    for g in sorted(actual.grants - desired.grants):
-        schema = g.object_name.split(".")[0]
-        if g.role in desired.roles or schema in desired.managed_schemas:
-            v.append(
-                Violation("grant_drift", g.object_name, f"granted but not declared: {g.describe()}")
-            )
+    for g in drift(desired, actual):
+        v.append(
+            Violation("grant_drift", g.object_name, f"granted but not declared: {g.describe()}")
+        )
     for m in sorted(desired.memberships - actual.memberships):
         v.append(Violation("membership_missing", m.role, f"{m.role} is not granted to {m.member}"))
     tests = dict.fromkeys(project.sources, 0)

@@ -30,10 +30,16 @@ class Warehouse(Strict):
     user: str | None = None
     password: SecretStr | None = None
     private_key_path: str | None = None
-    authenticator: str | None = None
+    private_key_passphrase: SecretStr | None = None
+    authenticator: str | None = None  # snowflake: externalbrowser for people (SSO)
     role: str | None = None
     warehouse: str | None = None
     database: str | None = None
+    # snowflake: roles are created as this role (USERADMIN) and grants made as that one
+    # (SECURITYADMIN), each switched to with USE ROLE and back to ``role``
+    roles_as: str | None = None
+    grants_as: str | None = None
+    edition: Literal["standard", "enterprise"] = "enterprise"  # snowflake: masking policies
 
 
 class MetadataTag(Strict):
