@@ -208,11 +208,14 @@ def _read_recent_tables(
             del state.tags[key]
     for rows in a.fetch_many(queries, "tags"):
         for schema, name, level, column, value, method in rows:
-            if method not in (None, "MANUAL"):
+            # LEVEL says where the tag is set: a table's own tag shows on each of its
+            # columns as LEVEL TABLE (APPLY_METHOD INHERITED for the column); a column's own
+            # as LEVEL COLUMN, MANUAL. Propagated and classified tags are not keel's.
+            if method in ("PROPAGATED", "CLASSIFIED"):
                 continue
             if level == "TABLE":
                 state.tags[TagKey("table", f"{schema}.{name}")] = value
-            elif level == "COLUMN":
+            elif level == "COLUMN" and method in (None, "MANUAL"):
                 state.tags[TagKey("column", f"{schema}.{name}.{column}")] = value
 
 
