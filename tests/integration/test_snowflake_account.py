@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import snowflake.connector
 import yaml
+from tests.support.snowflake_account import Account
 
 from keel.project.init import write_project
-from tests.support.snowflake_account import Account
 
 APP, ETL, ADMIN = "SOPHIA_AI_APP_ROLE", "SOPHIA_AI_ETL_ROLE", "SOPHIA_AI_ADMIN_ROLE"
 ENV = {
@@ -122,7 +122,9 @@ def test_drift_is_reported_fixed_by_one_apply_without_revoking_declared_grants(
     key = ("TABLE", "GONG_DATA_RAW", "CALLS", None)
     account.set_tag(key, '{"entity_type":"deal"}')
     _airbyte_lands(account, "USERS", rows=2)
-    report = keel("audit", "--json", project=project).json()
+    r = keel("audit", "--json", project=project)
+    assert r.exit_code == 1, r.stdout + r.stderr
+    report = r.json()
     kinds = {(v["kind"], v["object"]) for v in report["violations"]}
     assert ("grant_drift", "GONG_DATA_RAW.CALLS") in kinds
     assert ("tag_drift", "GONG_DATA_RAW.CALLS") in kinds

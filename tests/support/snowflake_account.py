@@ -34,9 +34,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlglot
-from sqlglot import expressions as exp
-
 NAME = r'(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)'
 QNAME = rf"{NAME}(?:\.{NAME})*"
 SYSTEM_ROLES = ("ACCOUNTADMIN", "SECURITYADMIN", "USERADMIN", "SYSADMIN", "PUBLIC")
@@ -51,8 +48,10 @@ class ProgrammingError(Exception):
 
 
 def parts(name: str) -> list[str]:
-    return [p[1:-1].replace('""', '"') if p.startswith('"') else p.upper()
-            for p in re.findall(NAME, name)]
+    return [
+        p[1:-1].replace('""', '"') if p.startswith('"') else p.upper()
+        for p in re.findall(NAME, name)
+    ]
 
 
 def lit(text: str) -> str:
@@ -81,11 +80,12 @@ class Account:
         self.edition = edition
         self.lag = dt.timedelta(hours=lag_hours)
         self.clock = dt.datetime(2026, 6, 1, 12, 0)
-        self.roles: dict[str, str] = {r: "" for r in SYSTEM_ROLES}
+        self.roles: dict[str, str] = dict.fromkeys(SYSTEM_ROLES, "")
         self.role_owner: dict[str, str] = {}
         # (granted role, grantee role): the grantee inherits the granted role's privileges
         self.role_grants: set[tuple[str, str]] = {
-            ("SECURITYADMIN", "ACCOUNTADMIN"), ("USERADMIN", "SECURITYADMIN"),
+            ("SECURITYADMIN", "ACCOUNTADMIN"),
+            ("USERADMIN", "SECURITYADMIN"),
             ("SYSADMIN", "ACCOUNTADMIN"),
         }
         self.account_privs: dict[str, set[str]] = {
@@ -133,20 +133,29 @@ class Account:
         return Connection(self, params["role"], user_roles, params)
 
     def create_relation(
-        self, role: str, schema: str, name: str, columns: list[tuple[str, str]],
-        rows: list[dict[str, Any]] | None = None, kind: str = "table",
+        self,
+        role: str,
+        schema: str,
+        name: str,
+        columns: list[tuple[str, str]],
+        rows: list[dict[str, Any]] | None = None,
+        kind: str = "table",
     ) -> None:
         """A table (or view) created by ``role`` (Airbyte as ETL): the role needs USAGE on
         the database and schema and CREATE TABLE / VIEW on it; the new object gets the
         future grants that apply (schema level wins over database level, per object type)."""
         word = "TABLE" if kind == "table" else "VIEW"
-        if not (self.has(role, "USAGE", "DATABASE", (self.database,))
-                and self.has(role, "USAGE", "SCHEMA", (self.database, schema))
-                and self.has(role, f"CREATE {word}", "SCHEMA", (self.database, schema))):
+        if not (
+            self.has(role, "USAGE", "DATABASE", (self.database,))
+            and self.has(role, "USAGE", "SCHEMA", (self.database, schema))
+            and self.has(role, f"CREATE {word}", "SCHEMA", (self.database, schema))
+        ):
             raise ProgrammingError(
-                f"SQL access control error: Insufficient privileges to operate on schema '{schema}'")
-        self.relations[(schema, name)] = Relation(kind, role, list(columns), list(rows or []),
-                                                  self.clock)
+                f"SQL access control error: Insufficient privileges to operate on schema '{schema}'"
+            )
+        self.relations[(schema, name)] = Relation(
+            kind, role, list(columns), list(rows or []), self.clock
+        )
         level = [f for f in self.future if f[0] == "SCHEMA" and f[1] == schema and f[2] == word]
         if not level:
             level = [f for f in self.future if f[0] == "DATABASE" and f[2] == word]
@@ -241,23 +250,32 @@ class Account:
     def select_as(self, role: str, schema: str, table: str) -> list[dict[str, Any]]:
         """``SELECT *`` as ``role``: USAGE on database, warehouse and schema, SELECT on the
         object; masked columns read masked."""
-        if not (self.has(role, "USAGE", "DATABASE", (self.database,))
-                and any(self.has(role, "USAGE", "WAREHOUSE", (w,)) for w in self.warehouses)
-                and self.has(role, "USAGE", "SCHEMA", (self.database, schema))):
+        if not (
+            self.has(role, "USAGE", "DATABASE", (self.database,))
+            and any(self.has(role, "USAGE", "WAREHOUSE", (w,)) for w in self.warehouses)
+            and self.has(role, "USAGE", "SCHEMA", (self.database, schema))
+        ):
             raise ProgrammingError(f"Object '{schema}.{table}' does not exist or not authorized.")
         rel = self.relations[(schema, table)]
         word = rel.kind.upper()
         if not self.has(role, "SELECT", word, (self.database, schema, table)):
             raise ProgrammingError(
                 f"SQL access control error: Insufficient privileges to operate on {rel.kind} "
-                f"'{table}'")
-        return [{c: ("***MASKED***" if v is not None and self.masked(role, schema, table, c)
-                     else v) for c, v in row.items()} for row in rel.rows]
+                f"'{table}'"
+            )
+        return [
+            {
+                c: ("***MASKED***" if v is not None and self.masked(role, schema, table, c) else v)
+                for c, v in row.items()
+            }
+            for row in rel.rows
+        ]
 
 
 class Connection:
-    def __init__(self, account: Account, role: str, user_roles: tuple[str, ...],
-                 params: dict[str, Any]):
+    def __init__(
+        self, account: Account, role: str, user_roles: tuple[str, ...], params: dict[str, Any]
+    ):
         self.account = account
         self.user_roles = set(user_roles) | {role}
         self.role = role

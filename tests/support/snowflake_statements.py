@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import expressions as exp
-
 from tests.support.snowflake_account import (
     NAME,
     QNAME,
@@ -38,7 +37,9 @@ def run(cur: Cursor, sql: str) -> None:
 
 
 def _deny(what: str) -> ProgrammingError:
-    return ProgrammingError(f"SQL access control error: Insufficient privileges to operate on {what}")
+    return ProgrammingError(
+        f"SQL access control error: Insufficient privileges to operate on {what}"
+    )
 
 
 def _schema(a: Account, name: str) -> str:
@@ -56,7 +57,8 @@ def _relation(a: Account, name: str, kind: str) -> tuple[str, str]:
     if found != kind:
         raise ProgrammingError(
             f"SQL compilation error: Object found is of type '{found}', not specified type "
-            f"'{kind}'.")
+            f"'{kind}'."
+        )
     return p[1], p[2]
 
 
@@ -113,8 +115,11 @@ def _create_table(cur: Cursor, m: re.Match[str]) -> None:
         raise ProgrammingError(f"Schema '{schema}' does not exist or not authorized.")
     if (schema, name) in a.relations:
         return
-    cols = [(c.name, c.args["kind"].sql("snowflake")) for c in tree.this.expressions
-            if isinstance(c, exp.ColumnDef)]
+    cols = [
+        (c.name, c.args["kind"].sql("snowflake"))
+        for c in tree.this.expressions
+        if isinstance(c, exp.ColumnDef)
+    ]
     a.relations[(schema, name)] = Relation("table", cur.conn.role, cols, [], a.clock)
 
 
@@ -147,8 +152,10 @@ def _alter_tag_schema(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
     schema = _schema(a, m[1])
     tag = _tag(a, m[3])
-    if not (a.account_priv(cur.conn.role, "APPLY TAG")
-            or a.schemas[schema].owner in a.closure(cur.conn.role)):
+    if not (
+        a.account_priv(cur.conn.role, "APPLY TAG")
+        or a.schemas[schema].owner in a.closure(cur.conn.role)
+    ):
         raise _deny(f"schema '{schema}'")
     a.set_tag(("SCHEMA", "", schema, None), lit(m[4]) if m[2].upper() == "SET" else None)
     del tag
@@ -193,7 +200,8 @@ def _grant_object(cur: Cursor, m: re.Match[str]) -> None:
     if privilege == "OWNERSHIP" and verb == "REVOKE":
         raise ProgrammingError(
             "SQL compilation error: OWNERSHIP cannot be revoked; transfer it with GRANT "
-            "OWNERSHIP (unverified message)")
+            "OWNERSHIP (unverified message)"
+        )
     if on == "WAREHOUSE":
         key: tuple[str, ...] = (parts(name)[0],)
         if key[0] not in a.warehouses:
@@ -218,18 +226,26 @@ def _grant_object(cur: Cursor, m: re.Match[str]) -> None:
 def _grant_bulk(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
     verb, privilege, scope, kinds, level, name = (
-        m[1].upper(), m[2].upper(), m[3].upper(), m[4].upper(), m[5].upper(), m[6])
+        m[1].upper(),
+        m[2].upper(),
+        m[3].upper(),
+        m[4].upper(),
+        m[5].upper(),
+        m[6],
+    )
     gkind, grantee = _grantee(a, m[7], m[8])
     word = kinds[:-1]  # TABLES -> TABLE
     if level == "SCHEMA":
         schema = _schema(a, name)
         container = schema
-        if not a.can_grant_on(cur.conn.role, "SCHEMA", (a.database, schema)) and not (
-            a.schemas[schema].owner in a.closure(cur.conn.role)):
+        if not a.can_grant_on(cur.conn.role, "SCHEMA", (a.database, schema)) and a.schemas[
+            schema
+        ].owner not in a.closure(cur.conn.role):
             raise _deny(f"schema '{schema}'")
         if a.schemas[schema].managed and not (
             a.account_priv(cur.conn.role, "MANAGE GRANTS")
-            or a.schemas[schema].owner in a.closure(cur.conn.role)):
+            or a.schemas[schema].owner in a.closure(cur.conn.role)
+        ):
             raise _deny(f"schema '{schema}'")
         targets = [k for k, r in a.relations.items() if k[0] == schema and r.kind.upper() == word]
     else:
@@ -258,8 +274,10 @@ def _grant_role(cur: Cursor, m: re.Match[str]) -> None:
     for r in (role, member):
         if r not in a.roles:
             raise ProgrammingError(f"Role '{r}' does not exist or not authorized.")
-    if not (a.account_priv(cur.conn.role, "MANAGE GRANTS")
-            or a.role_owner.get(role) in a.closure(cur.conn.role)):
+    if not (
+        a.account_priv(cur.conn.role, "MANAGE GRANTS")
+        or a.role_owner.get(role) in a.closure(cur.conn.role)
+    ):
         raise _deny(f"role '{role}'")
     if verb == "GRANT":
         a.role_grants.add((role, member))
@@ -273,7 +291,8 @@ def _grant_role(cur: Cursor, m: re.Match[str]) -> None:
 def _edition(a: Account) -> None:
     if a.edition != "enterprise":
         raise ProgrammingError(
-            "SQL compilation error: Unsupported feature 'MASKING POLICY' (Enterprise Edition).")
+            "SQL compilation error: Unsupported feature 'MASKING POLICY' (Enterprise Edition)."
+        )
 
 
 def _create_policy(cur: Cursor, m: re.Match[str]) -> None:
@@ -365,19 +384,26 @@ def _info(cur: Cursor, m: re.Match[str]) -> None:
         raise ProgrammingError(f"Database '{m[1]}' does not exist or not authorized.")
     wanted = set(re.findall(r"'(\w+)'", rest)) if "IN (" in rest else None
     if view == "SCHEMATA":
-        cur._result(["SCHEMA_NAME", "IS_MANAGED_ACCESS"],
-                    [(s, "YES" if v.managed else "NO") for s, v in sorted(a.schemas.items())])
+        cur._result(
+            ["SCHEMA_NAME", "IS_MANAGED_ACCESS"],
+            [(s, "YES" if v.managed else "NO") for s, v in sorted(a.schemas.items())],
+        )
     elif view == "TABLES":
         rows = []
         for (s, t), r in sorted(a.relations.items()):
             if wanted is None or s in wanted:
                 recent = 1 if r.altered > a.clock - dt.timedelta(hours=2) else 0
-                rows.append((s, t, len(r.rows), "VIEW" if r.kind == "view" else "BASE TABLE",
-                             recent))
+                rows.append(
+                    (s, t, len(r.rows), "VIEW" if r.kind == "view" else "BASE TABLE", recent)
+                )
         cur._result(["TABLE_SCHEMA", "TABLE_NAME", "ROW_COUNT", "TABLE_TYPE", "RECENT"], rows)
     else:
-        rows = [(s, t, c, ty.split("(")[0]) for (s, t), r in sorted(a.relations.items())
-                if wanted is None or s in wanted for c, ty in r.columns]
+        rows = [
+            (s, t, c, ty.split("(")[0])
+            for (s, t), r in sorted(a.relations.items())
+            if wanted is None or s in wanted
+            for c, ty in r.columns
+        ]
         cur._result(["TABLE_SCHEMA", "TABLE_NAME", "COLUMN_NAME", "DATA_TYPE"], rows)
 
 
@@ -386,9 +412,9 @@ def _account_usage(cur: Cursor, m: re.Match[str]) -> None:
     if not a.imported & a.closure(cur.conn.role):
         raise ProgrammingError(
             "SQL compilation error: Object 'SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES' does not "
-            "exist or not authorized.")
-    rows = [(d, s or None, n, c, v) for (d, s, n, c), v in sorted(a.usage_view().items(),
-                                                                   key=str)]
+            "exist or not authorized."
+        )
+    rows = [(d, s or None, n, c, v) for (d, s, n, c), v in sorted(a.usage_view().items(), key=str)]
     cur._result(["DOMAIN", "OBJECT_SCHEMA", "OBJECT_NAME", "COLUMN_NAME", "TAG_VALUE"], rows)
 
 
@@ -396,9 +422,16 @@ def _keel_tags(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
     rel = a.relations[("SOPHIA_OPS", "KEEL_TAGS")]
     tag = lit(m[1])
-    rows = [(r["OBJECT_TYPE"], r["OBJECT_NAME"], r["TAG_VALUE"],
-             1 if r["UPDATED_AT"] > a.clock - dt.timedelta(hours=2) else 0)
-            for r in rel.rows if r["TAG_NAME"] == tag]
+    rows = [
+        (
+            r["OBJECT_TYPE"],
+            r["OBJECT_NAME"],
+            r["TAG_VALUE"],
+            1 if r["UPDATED_AT"] > a.clock - dt.timedelta(hours=2) else 0,
+        )
+        for r in rel.rows
+        if r["TAG_NAME"] == tag
+    ]
     cur._result(["OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE", "RECENT"], rows)
 
 
@@ -418,8 +451,9 @@ def _tag_refs_all_columns(cur: Cursor, m: re.Match[str]) -> None:
             ):
                 if key in a.assigned:
                     out.append((p[1], p[2], domain, column, a.assigned[key], method))
-    cur._result(["OBJECT_SCHEMA", "OBJECT_NAME", "LEVEL", "COLUMN_NAME", "TAG_VALUE",
-                 "APPLY_METHOD"], out)
+    cur._result(
+        ["OBJECT_SCHEMA", "OBJECT_NAME", "LEVEL", "COLUMN_NAME", "TAG_VALUE", "APPLY_METHOD"], out
+    )
 
 
 def _get_tag(cur: Cursor, m: re.Match[str]) -> None:
@@ -441,10 +475,17 @@ def _policy_refs(cur: Cursor, m: re.Match[str]) -> None:
 def _sample(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
     out = []
-    pattern = (rf"\(SELECT ({LIT}) AS s, ({LIT}) AS t, ARRAY_CONSTRUCT\((.*?)\) AS v FROM "
-               rf"({QNAME}) LIMIT (\d+)\)")
+    pattern = (
+        rf"\(SELECT ({LIT}) AS s, ({LIT}) AS t, ARRAY_CONSTRUCT\((.*?)\) AS v FROM "
+        rf"({QNAME}) LIMIT (\d+)\)"
+    )
     for s, t, cols, name, limit in re.findall(pattern, m[0]):
-        rel = a.relations[tuple(parts(name)[1:])]  # type: ignore[index]
+        # a two-part name resolves in the session's database (connect(database=...))
+        p = parts(name)
+        key = (p[-2], p[-1])
+        if (len(p) == 3 and p[0] != a.database) or key not in a.relations:
+            raise ProgrammingError(f"Object '{name}' does not exist or not authorized.")
+        rel = a.relations[key]
         columns = [parts(c)[0] for c in re.findall(rf"CAST\(({NAME}) AS VARCHAR\)", cols)]
         for row in rel.rows[: int(limit)]:
             values = [None if row.get(c) is None else str(row[c]) for c in columns]
@@ -457,10 +498,24 @@ def _sample(cur: Cursor, m: re.Match[str]) -> None:
 
 
 def _show_roles(cur: Cursor, m: re.Match[str]) -> None:
-    cur._result(["created_on", "name", "is_default", "is_current", "is_inherited",
-                 "assigned_to_users", "granted_to_roles", "granted_roles", "owner", "comment"],
-                [(None, r, "N", "N", "N", 0, 0, 0, cur.a.role_owner.get(r, ""), c)
-                 for r, c in sorted(cur.a.roles.items())])
+    cur._result(
+        [
+            "created_on",
+            "name",
+            "is_default",
+            "is_current",
+            "is_inherited",
+            "assigned_to_users",
+            "granted_to_roles",
+            "granted_roles",
+            "owner",
+            "comment",
+        ],
+        [
+            (None, r, "N", "N", "N", 0, 0, 0, cur.a.role_owner.get(r, ""), c)
+            for r, c in sorted(cur.a.roles.items())
+        ],
+    )
 
 
 def _fqn(p: tuple[str, ...]) -> str:
@@ -479,44 +534,87 @@ def _show_grants_to(cur: Cursor, m: re.Match[str]) -> None:
         rows.append((None, "OWNERSHIP", "DATABASE", a.database, "ROLE", role, "true", role))
     for s, v in sorted(a.schemas.items()):
         if v.owner == role:
-            rows.append((None, "OWNERSHIP", "SCHEMA", _fqn((a.database, s)), "ROLE", role,
-                         "true", role))
+            rows.append(
+                (None, "OWNERSHIP", "SCHEMA", _fqn((a.database, s)), "ROLE", role, "true", role)
+            )
     for (s, t), r in sorted(a.relations.items()):
         if r.owner == role:
-            rows.append((None, "OWNERSHIP", r.kind.upper(), _fqn((a.database, s, t)), "ROLE",
-                         role, "true", role))
+            rows.append(
+                (
+                    None,
+                    "OWNERSHIP",
+                    r.kind.upper(),
+                    _fqn((a.database, s, t)),
+                    "ROLE",
+                    role,
+                    "true",
+                    role,
+                )
+            )
     for granted, grantee in sorted(a.role_grants):
         if grantee == role:
             rows.append((None, "USAGE", "ROLE", granted, "ROLE", role, "false", "SECURITYADMIN"))
-    cur._result(["created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name",
-                 "grant_option", "granted_by"], rows)
+    cur._result(
+        [
+            "created_on",
+            "privilege",
+            "granted_on",
+            "name",
+            "granted_to",
+            "grantee_name",
+            "grant_option",
+            "granted_by",
+        ],
+        rows,
+    )
 
 
 def _show_grants_of(cur: Cursor, m: re.Match[str]) -> None:
     role = parts(m[1])[0]
-    rows = [(None, role, "ROLE", grantee, "SECURITYADMIN")
-            for granted, grantee in sorted(cur.a.role_grants) if granted == role]
+    rows = [
+        (None, role, "ROLE", grantee, "SECURITYADMIN")
+        for granted, grantee in sorted(cur.a.role_grants)
+        if granted == role
+    ]
     cur._result(["created_on", "role", "granted_to", "grantee_name", "granted_by"], rows)
 
 
 def _show_future(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
     schema = _schema(a, m[1])
-    rows = [(None, privilege, word, f"{a.database}.{schema}.<{word}>", gkind, grantee, "false")
-            for level, container, word, privilege, gkind, grantee in sorted(a.future)
-            if level == "SCHEMA" and container == schema]
-    cur._result(["created_on", "privilege", "grant_on", "name", "grant_to", "grantee_name",
-                 "grant_option"], rows)
+    rows = [
+        (None, privilege, word, f"{a.database}.{schema}.<{word}>", gkind, grantee, "false")
+        for level, container, word, privilege, gkind, grantee in sorted(a.future)
+        if level == "SCHEMA" and container == schema
+    ]
+    cur._result(
+        ["created_on", "privilege", "grant_on", "name", "grant_to", "grantee_name", "grant_option"],
+        rows,
+    )
 
 
 def _show_policies(cur: Cursor, m: re.Match[str]) -> None:
     _edition(cur.a)
     a, like, schema = cur.a, lit(m[1]), _schema(cur.a, m[2])
-    rows = [(None, n.split(".")[-1], a.database, schema, "MASKING_POLICY", "", p["comment"],
-             "ROLE", "") for n, p in sorted(a.policies.items())
-            if n.split(".")[-1] == like and n.split(".")[1] == schema]
-    cur._result(["created_on", "name", "database_name", "schema_name", "kind", "owner",
-                 "comment", "owner_role_type", "options"], rows)
+    rows = [
+        (None, n.split(".")[-1], a.database, schema, "MASKING_POLICY", "", p["comment"], "ROLE", "")
+        for n, p in sorted(a.policies.items())
+        if n.split(".")[-1] == like and n.split(".")[1] == schema
+    ]
+    cur._result(
+        [
+            "created_on",
+            "name",
+            "database_name",
+            "schema_name",
+            "kind",
+            "owner",
+            "comment",
+            "owner_role_type",
+            "options",
+        ],
+        rows,
+    )
 
 
 GRANTEE = rf"(?:(DATABASE) )?ROLE ({QNAME})"
@@ -530,28 +628,44 @@ HANDLERS: list[tuple[str, Any]] = [
     (rf"CREATE TAG IF NOT EXISTS ({QNAME})(?: COMMENT = {LIT})?", _create_tag),
     (rf"CREATE ROLE IF NOT EXISTS ({NAME})(?: COMMENT = ({LIT}))?", _create_role),
     (rf"ALTER SCHEMA ({QNAME}) (SET|UNSET) TAG ({QNAME})(?: = ({LIT}))?", _alter_tag_schema),
-    (rf"ALTER (TABLE|VIEW) ({QNAME})(?: MODIFY COLUMN ({NAME}))? (SET|UNSET) TAG ({QNAME})"
-     rf"(?: = ({LIT}))?", _alter_tag_relation),
+    (
+        rf"ALTER (TABLE|VIEW) ({QNAME})(?: MODIFY COLUMN ({NAME}))? (SET|UNSET) TAG ({QNAME})"
+        rf"(?: = ({LIT}))?",
+        _alter_tag_relation,
+    ),
     (rf"(GRANT|REVOKE) ROLE ({NAME}) (?:TO|FROM) ROLE ({NAME})", _grant_role),
-    (rf"(GRANT|REVOKE) {PRIVS} ON (ALL|FUTURE) (TABLES|VIEWS) IN (SCHEMA|DATABASE) ({QNAME}) "
-     rf"(?:TO|FROM) {GRANTEE}", _grant_bulk),
-    (rf"(GRANT|REVOKE) {PRIVS} ON (SCHEMA|TABLE|VIEW|DATABASE|WAREHOUSE) ({QNAME}) "
-     rf"(?:TO|FROM) {GRANTEE}", _grant_object),
-    (rf"CREATE MASKING POLICY IF NOT EXISTS ({QNAME}) AS \(VAL STRING\) RETURNS STRING -> (.*)",
-     _create_policy),
+    (
+        rf"(GRANT|REVOKE) {PRIVS} ON (ALL|FUTURE) (TABLES|VIEWS) IN (SCHEMA|DATABASE) ({QNAME}) "
+        rf"(?:TO|FROM) {GRANTEE}",
+        _grant_bulk,
+    ),
+    (
+        rf"(GRANT|REVOKE) {PRIVS} ON (SCHEMA|TABLE|VIEW|DATABASE|WAREHOUSE) ({QNAME}) "
+        rf"(?:TO|FROM) {GRANTEE}",
+        _grant_object,
+    ),
+    (
+        rf"CREATE MASKING POLICY IF NOT EXISTS ({QNAME}) AS \(VAL STRING\) RETURNS STRING -> (.*)",
+        _create_policy,
+    ),
     (rf"ALTER MASKING POLICY ({QNAME}) SET (BODY) -> (.*)", _alter_policy),
     (rf"ALTER MASKING POLICY ({QNAME}) SET (COMMENT) = ({LIT})", _alter_policy),
     (rf"ALTER TAG ({QNAME}) SET MASKING POLICY ({QNAME})( FORCE)?", _tag_policy),
     (r"INSERT INTO .*", _insert),
     (r"MERGE INTO .*", _merge),
-    (rf"SELECT .* FROM ({QNAME})\.\"?INFORMATION_SCHEMA\"?\.\"?(SCHEMATA|TABLES|COLUMNS)\"?(.*)",
-     _info),
+    (
+        rf"SELECT .* FROM ({QNAME})\.\"?INFORMATION_SCHEMA\"?\.\"?(SCHEMATA|TABLES|COLUMNS)\"?(.*)",
+        _info,
+    ),
     (r"SELECT .* FROM SNOWFLAKE\.ACCOUNT_USAGE\.TAG_REFERENCES WHERE .*", _account_usage),
     (rf"SELECT .* FROM {QNAME}\.\"KEEL_TAGS\" WHERE \"TAG_NAME\" = ({LIT})", _keel_tags),
     (r"SELECT .*TAG_REFERENCES_ALL_COLUMNS\(.*", _tag_refs_all_columns),
     (r"SELECT SYSTEM\$GET_TAG\(.*", _get_tag),
-    (rf"SELECT POLICY_NAME FROM TABLE\(.*POLICY_REFERENCES\(REF_ENTITY_NAME => ({LIT}), "
-     r"REF_ENTITY_DOMAIN => 'tag'\)\)", _policy_refs),
+    (
+        rf"SELECT POLICY_NAME FROM TABLE\(.*POLICY_REFERENCES\(REF_ENTITY_NAME => ({LIT}), "
+        r"REF_ENTITY_DOMAIN => 'tag'\)\)",
+        _policy_refs,
+    ),
     (r"\(SELECT .* AS v FROM .*", _sample),
     (r"SHOW ROLES", _show_roles),
     (rf"SHOW GRANTS TO ROLE ({NAME})", _show_grants_to),
