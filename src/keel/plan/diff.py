@@ -19,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 from keel.plan.model import KIND_ORDER, Change
-from keel.resources import ActualState, DesiredState, Grant
+from keel.resources import ActualState, DesiredState, Grant, OnColumns, OnRelation
 
 
 def _grant_in_scope(grant: Grant, desired: DesiredState) -> bool:
@@ -31,11 +31,22 @@ def _grant_in_scope(grant: Grant, desired: DesiredState) -> bool:
 def drift(desired: DesiredState, actual: ActualState) -> list[Grant]:
     """Grants that exist, are in keel's scope, and are neither declared nor part of a
     declared ON ALL grant: what apply revokes and the audit reports."""
+    # tables a role may read only some columns of: a table-level grant there is a leak
+    partial = {
+        (g.role, g.on.schema, g.on.table)
+        for g in desired.grants
+        if isinstance(g.on, OnColumns)
+    }
     out = []
     for g in sorted(actual.grants - desired.grants):
         if not _grant_in_scope(g, desired):
             continue
-        if g.covered_by() in desired.grants:
+        on = g.on
+        if (
+            g.covered_by() in desired.grants
+            and isinstance(on, OnRelation)
+            and (g.role, on.schema, on.name) not in partial
+        ):
             continue
         out.append(g)
     return out
