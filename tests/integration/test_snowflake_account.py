@@ -4,17 +4,22 @@ CLI connects through snowflake.connector.connect, which here returns the model's
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import snowflake.connector
+import sqlglot
 import yaml
+from sqlglot import expressions as exp
 from tests.support.snowflake_account import Account
 
 from keel.project.init import write_project
 
+GOLDEN = Path(__file__).parent.parent / "golden" / "snowflake"
 APP, ETL, ADMIN = "SOPHIA_AI_APP_ROLE", "SOPHIA_AI_ETL_ROLE", "SOPHIA_AI_ADMIN_ROLE"
 ENV = {
     "SNOWFLAKE_ACCOUNT": "xy12345",
@@ -81,6 +86,31 @@ def _airbyte_lands(account: Account, stream: str = "CALLS", rows: int = 3) -> No
     account.create_relation(ETL, "GONG_DATA_RAW", stream, CALLS, data)
 
 
+def _golden(name: str, plan: dict[str, Any]) -> None:
+    """The plan's SQL against tests/golden/snowflake/NAME.sql (KEEL_UPDATE_GOLDEN=1 rewrites
+    it); every statement parses with sqlglot's Snowflake dialect, as a real statement where
+    sqlglot has a parser for it (it keeps GRANT, roles, tags on columns and masking policies
+    as opaque commands)."""
+    blocks = [
+        f"-- {c['kind']} {c['object']}\n" + "".join(f"{s};\n" for s in c["sql"])
+        for c in plan["changes"]
+    ]
+    text = "\n".join(blocks)
+    path = GOLDEN / f"{name}.sql"
+    if os.environ.get("KEEL_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+    for change in plan["changes"]:
+        for statement in change["sql"]:
+            tree = sqlglot.parse_one(statement, read="snowflake")
+            if statement.startswith(PARSED) or TABLE_TAG.fullmatch(statement):
+                assert not isinstance(tree, exp.Command), statement
+
+
+PARSED = ("CREATE TABLE", "MERGE", "INSERT", "SELECT")
+TABLE_TAG = re.compile(r"ALTER TABLE \S+ SET TAG .*")
+
+
 def _revokes(plan: dict[str, Any]) -> list[str]:
     return [s for c in plan["changes"] for s in c["sql"] if s.startswith("REVOKE")]
 
@@ -91,6 +121,7 @@ def test_first_apply_airbyte_second_apply_then_plan_is_empty(
     """The issue's scenario: OWNERSHIP rows (on keel's own SOPHIA_OPS objects and on the
     tables Airbyte creates as ETL) are never revoked; the plan converges."""
     project = sf_project()
+    _golden("first_apply", keel("plan", "--json", project=project).json())
     r = keel("apply", "--yes", project=project)
     assert r.exit_code == 0, r.stdout + r.stderr
     # the roles work: Airbyte (ETL) can create its table in the RAW schema
@@ -130,6 +161,7 @@ def test_drift_is_reported_fixed_by_one_apply_without_revoking_declared_grants(
     assert ("tag_drift", "GONG_DATA_RAW.CALLS") in kinds
     assert ("untagged_table", "GONG_DATA_RAW.USERS") in kinds
     plan = keel("plan", "--json", project=project).json()
+    _golden("after_drift", plan)
     revokes = _revokes(plan)
     assert revokes == [
         'REVOKE SELECT ON TABLE "SOPHIA"."GONG_DATA_RAW"."CALLS" FROM ROLE "SOPHIA_AI_APP_ROLE"'

@@ -33,9 +33,7 @@ def drift(desired: DesiredState, actual: ActualState) -> list[Grant]:
     declared ON ALL grant: what apply revokes and the audit reports."""
     # tables a role may read only some columns of: a table-level grant there is a leak
     partial = {
-        (g.role, g.on.schema, g.on.table)
-        for g in desired.grants
-        if isinstance(g.on, OnColumns)
+        (g.role, g.on.schema, g.on.table) for g in desired.grants if isinstance(g.on, OnColumns)
     }
     out = []
     for g in sorted(actual.grants - desired.grants):
