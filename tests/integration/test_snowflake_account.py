@@ -15,7 +15,7 @@ import snowflake.connector
 import sqlglot
 import yaml
 from sqlglot import expressions as exp
-from tests.support.snowflake_account import Account
+from tests.support.snowflake_account import Account, Schema
 
 from keel.project.init import write_project
 
@@ -172,3 +172,132 @@ def test_drift_is_reported_fixed_by_one_apply_without_revoking_declared_grants(
     assert lost == {("SELECT", "TABLE", ("SOPHIA", "GONG_DATA_RAW", "CALLS"), "ROLE", APP)}
     assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
     assert keel("audit", "--json", project=project).json()["ok"] is True
+
+
+def _apply(keel: Any, project: Path) -> None:
+    r = keel("apply", "--yes", project=project)
+    assert r.exit_code == 0, r.stdout + r.stderr
+
+
+USERS = [("ID", "VARCHAR"), ("EMAIL", "VARCHAR"), ("FIRST_NAME", "VARCHAR"), ("ACTIVE", "BOOLEAN")]
+
+
+def test_app_reads_high_columns_masked_admin_in_clear(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """Tag-based masking policy (Enterprise): APP's masked_pii_levels (high, sensitive)."""
+    project = sf_project()
+    _apply(keel, project)
+    # keel's publish (as ADMIN) creates the promoted table; future grants give APP SELECT
+    row = {"ID": "u1", "EMAIL": "ann@example.com", "FIRST_NAME": "Ann", "ACTIVE": True}
+    account.create_relation(ADMIN, "GONG_DATA", "USERS", USERS, [row])
+    _apply(keel, project)
+    assert account.select_as(APP, "GONG_DATA", "USERS") == [
+        {"ID": "u1", "EMAIL": "***MASKED***", "FIRST_NAME": "***MASKED***", "ACTIVE": True}
+    ]
+    assert account.select_as(ADMIN, "GONG_DATA", "USERS") == [row]
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+    assert not [
+        v
+        for v in keel("audit", "--json", project=project).json()["violations"]
+        if v["kind"] == "unmasked_column"
+    ]
+    # someone removes the policy from the tag: the audit names every column left in clear
+    account.tag_policies.clear()
+    audit = keel("audit", "--json", project=project).json()
+    unmasked = {v["object"] for v in audit["violations"] if v["kind"] == "unmasked_column"}
+    assert {"GONG_DATA.USERS.EMAIL", "GONG_DATA.USERS.FIRST_NAME"} <= unmasked
+    plan = keel("plan", "--json", project=project).json()
+    assert [c["kind"] for c in plan["changes"]] == ["set_masking"]
+
+
+def test_standard_edition_is_a_clear_error(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    account.edition = "standard"
+    project = sf_project(edition="standard")
+    r = keel("plan", "--json", project=project)
+    assert r.exit_code == 1
+    assert "needs Snowflake Enterprise edition" in r.stdout + r.stderr
+
+
+def test_views_and_empty_schemas_converge(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """SELECT on a schema holding only views, and on an empty one, reads back as the ON ALL
+    grant: no revoke-all / grant-all churn. Views are tagged with ALTER VIEW."""
+    project = sf_project()
+    _apply(keel, project)
+    account.create_relation(ADMIN, "SOPHIA_SEMANTIC", "CUSTOMERS_V", [("ID", "VARCHAR")], [])
+    account.relations[("SOPHIA_SEMANTIC", "CUSTOMERS_V")].kind = "view"
+    # the view was created after the future grants: it got them as a VIEW
+    account.grants = {
+        (p, "VIEW" if k == ("SOPHIA", "SOPHIA_SEMANTIC", "CUSTOMERS_V") else on, k, gk, g)
+        for p, on, k, gk, g in account.grants
+    }
+    plan = keel("plan", "--json", project=project).json()
+    assert _revokes(plan) == []
+    assert any(
+        s.startswith('ALTER VIEW "SOPHIA"."SOPHIA_SEMANTIC"."CUSTOMERS_V" SET TAG')
+        for c in plan["changes"]
+        for s in c["sql"]
+    )
+    _apply(keel, project)
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
+def test_existing_schema_gets_managed_access(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    account.schemas["GONG_DATA"] = Schema(ADMIN, False)
+    project = sf_project()
+    plan = keel("plan", "--json", project=project).json()
+    change = next(c for c in plan["changes"] if c["kind"] == "enable_managed_access")
+    assert change["object"] == "GONG_DATA"
+    assert 'ALTER SCHEMA "SOPHIA"."GONG_DATA" ENABLE MANAGED ACCESS' in change["sql"]
+    _apply(keel, project)
+    assert account.schemas["GONG_DATA"].managed
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
+def test_database_role_grantee_is_revoked_from_the_database_role(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    project = sf_project()
+    _apply(keel, project)
+    account.future.add(("SCHEMA", "GONG_DATA", "TABLE", "INSERT", "DATABASE_ROLE", "ANALYST"))
+    plan = keel("plan", "--json", project=project).json()
+    assert _revokes(plan) == [
+        'REVOKE INSERT ON FUTURE TABLES IN SCHEMA "SOPHIA"."GONG_DATA" FROM DATABASE ROLE '
+        '"SOPHIA"."ANALYST"'
+    ]
+    _apply(keel, project)
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
+def test_without_account_usage_keel_reads_its_own_record(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """No IMPORTED PRIVILEGES on SNOWFLAKE: the first plan works, and tags keel set are read
+    back from SOPHIA_OPS.KEEL_TAGS, during and after ACCOUNT_USAGE's latency."""
+    account.imported.clear()
+    project = sf_project()
+    _apply(keel, project)
+    _airbyte_lands(account)
+    _apply(keel, project)
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+    account.advance(5)
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
+def test_missing_privilege_is_named(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """Without roles_as, keel's role cannot create roles: one clear message, exit 1."""
+    project = sf_project(roles_as=None, grants_as=None)
+    r = keel("apply", "--yes", project=project)
+    assert r.exit_code == 1
+    out = r.stdout + r.stderr
+    assert "Insufficient privileges to operate on account" in out
+    assert "keel's role needs CREATE ROLE on the account (USERADMIN has it" in out
+    assert "Traceback" not in out

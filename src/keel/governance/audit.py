@@ -8,6 +8,7 @@ sources with fewer than three data tests.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,7 @@ def audit(
         if rbac_enforced
         else [f"roles and grants are recorded in SOPHIA_OPS; {engine} does not enforce them"]
     )
+    v.extend(_unmasked(desired, actual))
     return AuditReport(
         engine,
         (tagged_tables, len(coverage.tables)),
@@ -153,3 +155,45 @@ def audit(
         rbac_enforced,
         notes,
     )
+
+
+TEXT = ("VARCHAR", "TEXT", "STRING", "CHAR")
+
+
+def _unmasked(desired: DesiredState, actual: ActualState) -> list[Violation]:
+    """Masking by policy (engines that report ``actual.masking``): each column whose tag
+    says a masked pii_level and that is not masked: the policy is missing or differs from the
+    declared one, or the column is not text (keel's policy masks text columns only)."""
+    if actual.masking is None or not desired.masking:
+        return []
+    levels = {e.partition(":")[0] for e in desired.masking}
+    policy_ok = set(actual.masking) == desired.masking
+    types = {
+        (t.schema, t.name, c): ty.upper() for t in actual.tables.values() for c, ty in t.columns
+    }
+    out = []
+    for key, value in sorted(desired.tags.items()):
+        if key.object_type != "column":
+            continue
+        try:
+            level = json.loads(value).get("pii_level")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if level not in levels:
+            continue
+        schema, table, column = key.object_name.split(".", 2)
+        kind = types.get((schema, table, column), "")
+        if not kind:
+            continue
+        why = None
+        if not policy_ok:
+            why = "the masking policy on the metadata tag is missing or out of date; run keel apply"
+        elif not kind.startswith(TEXT):
+            why = f"its type {kind} is not text: keel's masking policy masks text columns only"
+        elif actual.tags.get(key) != value:
+            why = "its tag is missing or differs, so the tag-based policy does not apply"
+        if why:
+            out.append(
+                Violation("unmasked_column", key.object_name, f"{level} column not masked: {why}")
+            )
+    return out
