@@ -312,3 +312,17 @@ class Cursor:
         self.a.statements.append(sql)
         self.description, self._rows = [], []
         snowflake_statements.run(self, sql.strip())
+
+
+def schema_of(a: Account, name: str) -> str:
+    p = parts(name)
+    if len(p) != 2 or p[0] != a.database or p[1] not in a.schemas:
+        raise ProgrammingError(f"Schema '{name}' does not exist or not authorized.")
+    return p[1]
+
+
+def require_enterprise(a: Account) -> None:
+    if a.edition != "enterprise":
+        raise ProgrammingError(
+            "SQL compilation error: Unsupported feature 'MASKING POLICY' (Enterprise Edition)."
+        )

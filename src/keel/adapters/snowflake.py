@@ -21,7 +21,6 @@ from keel import ops
 from keel.adapters import snowflake_state
 from keel.adapters.base import Adapter, Capabilities
 from keel.adapters.snowflake_sql import (
-    GRANTABLE,
     masking_policy_sql,
     missing_privilege,
     privileges_for,
@@ -30,6 +29,7 @@ from keel.errors import KeelError, WarehouseError
 from keel.plan.model import Change
 from keel.project.models import Warehouse
 from keel.resources import (
+    AIRBYTE_INTERNAL,
     ActualState,
     Grant,
     OnAccountObject,
@@ -42,7 +42,6 @@ from keel.resources import (
 from keel.sql import SNOWFLAKE
 
 TYPE_MAP = {"TIMESTAMP": "TIMESTAMP_TZ"}
-AIRBYTE_INTERNAL = "AIRBYTE_INTERNAL"  # governance.desired.AIRBYTE_INTERNAL
 MASKING_POLICY = "KEEL_MASK_STRING"
 
 
@@ -340,9 +339,6 @@ class SnowflakeAdapter(Adapter):
         state = snowflake_state.read(self, managed_schemas | {AIRBYTE_INTERNAL}, roles)
         self.kinds = {k: t.kind for k, t in state.tables.items()}
         return state
-
-
-GRANTABLE_PRIVILEGES = GRANTABLE  # re-exported for tests
 
 
 def connect_params(spec: Warehouse) -> dict[str, Any]:

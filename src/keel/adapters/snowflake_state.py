@@ -20,6 +20,7 @@ grant; an empty schema holds an ON ALL grant when it holds the matching future g
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from keel import ops
@@ -78,8 +79,6 @@ def decode_array(value: Any) -> list[Any]:
     text = str(value)
     out: list[Any] = []
     # undefined is not JSON: replace it where it stands as an element
-    import re
-
     fixed = re.sub(r"(?<=[\[,\s])undefined(?=\s*[,\]])", "null", text)
     try:
         parsed = json.loads(fixed)

@@ -23,6 +23,7 @@ from keel.governance.classify_rules import (
 )
 from keel.project.loader import Column, ManagedSchema, Project, Stream, tag_json
 from keel.resources import (
+    AIRBYTE_INTERNAL,
     ActualState,
     DesiredState,
     Grant,
@@ -36,9 +37,6 @@ from keel.resources import (
     columns_object,
 )
 
-# the schema Airbyte's Snowflake destination keeps its internal raw tables in (its
-# "airbyte_internal" default, upper-cased as keel names it; see docs/snowflake.md)
-AIRBYTE_INTERNAL = "AIRBYTE_INTERNAL"
 # what Airbyte's Snowflake destination needs in a schema it loads, beyond keel's write
 # pattern (USAGE, CREATE TABLE, SELECT/INSERT/UPDATE/DELETE): it creates an internal stage
 # to upload files [docs.airbyte.com/integrations/destinations/snowflake; unverified for

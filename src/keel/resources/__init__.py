@@ -31,6 +31,9 @@ GrantTarget = Literal[
     "WAREHOUSE",
 ]
 GranteeKind = Literal["ROLE", "DATABASE_ROLE"]
+# the schema Airbyte's Snowflake destination keeps its internal raw tables in ("airbyte_internal"
+# by default; keel names it upper case): managed by keel on engines with account objects
+AIRBYTE_INTERNAL = "AIRBYTE_INTERNAL"
 
 
 # ---- typed grant objects: what a grant is on, decoded in one place ----------------------
