@@ -283,3 +283,18 @@ def test_sample_reads_arrays_returned_as_json_text() -> None:
         ("GONG_DATA_RAW", "PEOPLE", "EMAIL"): ["ann@example.com"],
         ("GONG_DATA_RAW", "PEOPLE", "NOTE"): ['say "hi", ok'],
     }
+
+
+def test_a_tag_keel_set_is_read_back_exactly_while_account_usage_lags() -> None:
+    """The value comes back from keel's record (KEEL_TAGS), not parsed out of SQL text."""
+    account, a = _modelled(0)
+    account.create_relation("ADMIN", "GONG_DATA_RAW", "CALLS", [("ID", "VARCHAR")])
+    account.advance(3)
+    value = '{"note":"a = b","quote":"it\'s"}'
+    key = TagKey("table", "GONG_DATA_RAW.CALLS")
+    plan = Plan((a.render(Change("set_tag", "x", after=value, subject=key)),), "fp", "snowflake")
+    apply_plan(plan, a)
+    assert account.usage_view() == {}  # ACCOUNT_USAGE has not caught up
+    assert a.read_state({"GONG_DATA_RAW"}, {"APP"}).tags[key] == value
+    account.advance(3)  # caught up, and no longer recent
+    assert a.read_state({"GONG_DATA_RAW"}, {"APP"}).tags[key] == value
