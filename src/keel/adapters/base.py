@@ -148,10 +148,14 @@ class Adapter(ABC):
         ]
         for rows in self.fetch_many(queries, "sample"):
             for s, t, values in rows:
-                for column, value in zip(order[(s, t)], values, strict=True):
+                for column, value in zip(order[(s, t)], self.array_values(values), strict=True):
                     if value is not None:
                         out[(s, t, column)].append(value)
         return out
+
+    def array_values(self, value: Any) -> list[Any]:
+        """An array column as the driver returns it (see ``array_sql``), as a list."""
+        return list(value)
 
     def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
         """Run independent read-only queries; engines that can, run them in parallel."""

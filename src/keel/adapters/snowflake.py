@@ -175,14 +175,10 @@ class SnowflakeAdapter(Adapter):
     def array_sql(self, items: Sequence[str]) -> str:
         return "ARRAY_CONSTRUCT(" + ", ".join(items) + ")"
 
-    def sample(
-        self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int, chunk: int = 100
-    ) -> dict[tuple[str, str, str], list[str]]:
+    def array_values(self, value: Any) -> list[Any]:
         """The connector returns an ARRAY as JSON text, with SQL NULLs as ``undefined``
-        [developer-guide/python-connector: ARRAY/OBJECT/VARIANT come back as str]: decode it
-        before the base class pairs values with columns."""
-        decoded = _DecodingAdapter(self)
-        return Adapter.sample(decoded, targets, limit, chunk)  # type: ignore[arg-type]
+        [developer-guide/python-connector: ARRAY/OBJECT/VARIANT values come back as str]."""
+        return snowflake_state.decode_array(value)
 
     # ---- rendering ------------------------------------------------------------------------
 
@@ -380,17 +376,3 @@ def connect_params(spec: Warehouse) -> dict[str, Any]:
     if "password" in methods and "private_key_path" in methods:
         raise WarehouseError("warehouse: set either password or private_key_path, not both")
     return {k: v for k, v in params.items() if v is not None}
-
-
-class _DecodingAdapter:
-    """The adapter, with sample rows' ARRAY column decoded from the connector's JSON text."""
-
-    def __init__(self, inner: SnowflakeAdapter):
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def fetch_many(self, queries: Sequence[str], kind: str) -> Any:
-        for rows in self._inner.fetch_many(queries, kind):
-            yield [(s, t, snowflake_state.decode_array(v)) for s, t, v in rows]

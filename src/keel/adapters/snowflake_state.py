@@ -348,7 +348,12 @@ def _fold(
         state.grants.add(Grant.to(role, privilege, OnAll(schema)))
         return
     for name in sorted(explicit):
-        state.grants.add(Grant.to(role, privilege, OnRelation(schema, name, present[name])))  # type: ignore[arg-type]
+        rel = (
+            OnRelation(schema, name, "view")
+            if present[name] == "view"
+            else OnRelation(schema, name)
+        )
+        state.grants.add(Grant.to(role, privilege, rel))
 
 
 # ---- masking ---------------------------------------------------------------------------
