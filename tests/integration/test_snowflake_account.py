@@ -301,3 +301,23 @@ def test_missing_privilege_is_named(
     assert "Insufficient privileges to operate on account" in out
     assert "keel's role needs CREATE ROLE on the account (USERADMIN has it" in out
     assert "Traceback" not in out
+
+
+def test_declared_owner_gets_the_schema_as_a_separate_change(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """ADMIN is declared to own SOPHIA_ML (``own:``); a schema someone else created is
+    transferred with GRANT OWNERSHIP ... COPY CURRENT GRANTS, never revoked."""
+    account.schemas["SOPHIA_ML"] = Schema("SYSADMIN", True)
+    project = sf_project()
+    plan = keel("plan", "--json", project=project).json()
+    change = next(c for c in plan["changes"] if c["kind"] == "transfer_ownership")
+    assert (change["object"], change["before"], change["after"]) == ("SOPHIA_ML", "SYSADMIN", ADMIN)
+    assert (
+        'GRANT OWNERSHIP ON SCHEMA "SOPHIA"."SOPHIA_ML" TO ROLE "SOPHIA_AI_ADMIN_ROLE" '
+        "COPY CURRENT GRANTS" in change["sql"]
+    )
+    assert _revokes(plan) == []
+    _apply(keel, project)
+    assert account.schemas["SOPHIA_ML"].owner == ADMIN
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0

@@ -34,8 +34,8 @@ def _info(cur: Cursor, m: re.Match[str]) -> None:
     wanted = set(re.findall(r"'(\w+)'", rest)) if "IN (" in rest else None
     if view == "SCHEMATA":
         cur._result(
-            ["SCHEMA_NAME", "IS_MANAGED_ACCESS"],
-            [(s, "YES" if v.managed else "NO") for s, v in sorted(a.schemas.items())],
+            ["SCHEMA_NAME", "IS_MANAGED_ACCESS", "SCHEMA_OWNER"],
+            [(s, "YES" if v.managed else "NO", v.owner) for s, v in sorted(a.schemas.items())],
         )
     elif view == "TABLES":
         rows = []

@@ -193,8 +193,9 @@ def _grant_object(cur: Cursor, m: re.Match[str]) -> None:
     gkind, grantee = _grantee(a, m[5], m[6])
     if privilege == "OWNERSHIP" and verb == "REVOKE":
         raise ProgrammingError(
+            # [sql-reference/sql/grant-ownership]: "OWNERSHIP ... cannot be revoked"
             "SQL compilation error: OWNERSHIP cannot be revoked; transfer it with GRANT "
-            "OWNERSHIP (unverified message)"
+            "OWNERSHIP (exact message unverified)"
         )
     if on == "WAREHOUSE":
         key: tuple[str, ...] = (parts(name)[0],)
@@ -260,6 +261,22 @@ def _grant_bulk(cur: Cursor, m: re.Match[str]) -> None:
             a.grants.add(g)
         else:
             a.grants.discard(g)
+
+
+def _grant_ownership(cur: Cursor, m: re.Match[str]) -> None:
+    """[sql-reference/sql/grant-ownership]: the current owner or MANAGE GRANTS transfers it;
+    COPY CURRENT GRANTS keeps the grants on the object."""
+    a = cur.a
+    schema = schema_of(a, m[1])
+    role = parts(m[2])[0]
+    if role not in a.roles:
+        raise ProgrammingError(f"Role '{role}' does not exist or not authorized.")
+    if not (
+        a.account_priv(cur.conn.role, "MANAGE GRANTS")
+        or a.schemas[schema].owner in a.closure(cur.conn.role)
+    ):
+        raise _deny(f"schema '{schema}'")
+    a.schemas[schema].owner = role
 
 
 def _grant_role(cur: Cursor, m: re.Match[str]) -> None:
@@ -378,6 +395,10 @@ HANDLERS: list[tuple[str, Any]] = [
         _alter_tag_relation,
     ),
     (rf"(GRANT|REVOKE) ROLE ({NAME}) (?:TO|FROM) ROLE ({NAME})", _grant_role),
+    (
+        rf"GRANT OWNERSHIP ON SCHEMA ({QNAME}) TO ROLE ({NAME}) COPY CURRENT GRANTS",
+        _grant_ownership,
+    ),
     (
         rf"(GRANT|REVOKE) {PRIVS} ON (ALL|FUTURE) (TABLES|VIEWS) IN (SCHEMA|DATABASE) ({QNAME}) "
         rf"(?:TO|FROM) {GRANTEE}",

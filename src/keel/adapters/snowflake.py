@@ -202,6 +202,18 @@ class SnowflakeAdapter(Adapter):
                 self.grants_as,
                 change.with_sql([f"ALTER SCHEMA {self.fq(change.object)} ENABLE MANAGED ACCESS"]),
             )
+        if change.kind == "transfer_ownership":
+            # [sql-reference/sql/grant-ownership]: OWNERSHIP is transferred, never revoked;
+            # COPY CURRENT GRANTS keeps every grant on the schema as it is
+            return self._as(
+                self.grants_as,
+                change.with_sql(
+                    [
+                        f"GRANT OWNERSHIP ON SCHEMA {self.fq(change.object)} TO ROLE "
+                        f"{self.ident(change.after or '')} COPY CURRENT GRANTS"
+                    ]
+                ),
+            )
         if change.kind == "set_masking":
             if self.edition != "enterprise":
                 raise KeelError(

@@ -1,6 +1,6 @@
 """Read a Snowflake database's state in a fixed number of queries, whatever the table count.
 
-- schemas (with managed access), tables and views, columns: one INFORMATION_SCHEMA query
+- schemas (with managed access and owner), tables and views, columns: one INFORMATION_SCHEMA query
   each [sql-reference/info-schema/schemata, tables, columns];
 - tags: SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES (direct assignments only, up to 120 minutes
   behind, needs IMPORTED PRIVILEGES on the SNOWFLAKE database) when it can be read,
@@ -90,15 +90,18 @@ def decode_array(value: Any) -> list[Any]:
 
 
 def read(a: SnowflakeAdapter, managed: set[str], roles: set[str]) -> ActualState:
-    state = ActualState(managed_access=set())
+    managed_access: set[str] = set()
+    owners: dict[str, str] = {}
+    state = ActualState(managed_access=managed_access, schema_owners=owners)
     info = a.ident(a.database, "INFORMATION_SCHEMA")
-    assert state.managed_access is not None
-    for schema, managed_access in a.fetch(
-        f"SELECT SCHEMA_NAME, IS_MANAGED_ACCESS FROM {info}.SCHEMATA", "schemas"
+    for schema, is_managed, owner in a.fetch(
+        f"SELECT SCHEMA_NAME, IS_MANAGED_ACCESS, SCHEMA_OWNER FROM {info}.SCHEMATA", "schemas"
     ):
         state.schemas.add(schema)
-        if managed_access == "YES":
-            state.managed_access.add(schema)
+        if is_managed == "YES":
+            managed_access.add(schema)
+        if owner:
+            owners[schema] = owner
     wanted = managed | {ops.OPS_SCHEMA}
     in_list = ", ".join(a.lit(s) for s in sorted(wanted))
     recent: set[tuple[str, str]] = set()

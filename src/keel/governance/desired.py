@@ -210,6 +210,9 @@ def build_desired(
     desired.roles, desired.grants, desired.memberships = grants_for(project)
     if adapter is not None and adapter.caps.account_objects:
         account_grants(project, desired, getattr(adapter, "database", ""))
+    for name in sorted(project.spec.roles):
+        for schema in project.expand_schema_patterns(project.spec.roles[name].own):
+            desired.schema_owners.setdefault(schema, name.upper())
     if adapter is not None and adapter.caps.masking_policies:
         desired.masking = masking_entries(project, getattr(adapter, "role", None))
     keys = project.tag_keys

@@ -12,6 +12,9 @@ Rules:
   grant includes is not drift (an ON ALL grant is reported by some engines as
   one row per object; one object missing it re-grants ON ALL, nothing else);
 - schemas without managed access get it, where the engine has the notion;
+- a schema whose owner differs from the role declared to own it (``own:``) is
+  transferred to that role, as its own change (ownership is never revoked), where
+  the engine reports owners;
 - masking policies declared on the metadata tag are set where the engine masks
   by policy.
 """
@@ -65,6 +68,19 @@ def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
             if schema in actual.schemas and schema not in actual.managed_access:
                 changes.append(
                     Change("enable_managed_access", schema, reason="schema exists without it")
+                )
+    if actual.schema_owners is not None:
+        for schema, owner in sorted(desired.schema_owners.items()):
+            have = actual.schema_owners.get(schema)
+            if have is not None and have != owner:
+                changes.append(
+                    Change(
+                        "transfer_ownership",
+                        schema,
+                        before=have,
+                        after=owner,
+                        reason="declared owner (own:) differs; current grants are kept",
+                    )
                 )
     for m in sorted(desired.memberships - actual.memberships):
         changes.append(Change("grant_role", f"{m.role} -> {m.member}", subject=m))

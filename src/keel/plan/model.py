@@ -32,6 +32,7 @@ ChangeKind = Literal[
     "unset_tag",
     "enable_managed_access",
     "set_masking",
+    "transfer_ownership",
 ]
 
 # the order changes run in: what others depend on first
@@ -42,11 +43,12 @@ KIND_ORDER: dict[str, int] = {
     "create_role": 3,
     "grant_role": 4,
     "revoke_role": 5,
-    "revoke": 6,
-    "grant": 7,
-    "unset_tag": 8,
-    "set_tag": 9,
-    "set_masking": 10,
+    "transfer_ownership": 6,
+    "revoke": 7,
+    "grant": 8,
+    "unset_tag": 9,
+    "set_tag": 10,
+    "set_masking": 11,
 }
 
 

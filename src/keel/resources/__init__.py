@@ -228,6 +228,8 @@ class ActualState:
     memberships: set[Membership] = field(default_factory=set)
     # schemas with managed access; None where the engine has no such notion
     managed_access: set[str] | None = None
+    # schema -> owning role, where the engine reports ownership keel may transfer
+    schema_owners: dict[str, str] | None = None
     # masking: what the engine reports as enforced (None: the engine does not mask by policy)
     masking: frozenset[str] | None = None
     ops_ready: bool = False  # SOPHIA_OPS and keel's tables exist with all their columns
@@ -278,6 +280,8 @@ class DesiredState:
     # masking keel declares on the metadata tag (engines that mask by policy): one
     # "LEVEL:ROLE" entry per masked pii_level and role that reads it in clear
     masking: set[str] = field(default_factory=set)
+    # schema -> the role declared to own it (``own:`` patterns; the first role by name)
+    schema_owners: dict[str, str] = field(default_factory=dict)
 
     def canonical(self) -> dict[str, object]:
         return {
@@ -287,6 +291,7 @@ class DesiredState:
             "grants": sorted(_grant_row(g) for g in self.grants),
             "memberships": sorted([m.role, m.member] for m in self.memberships),
             "masking": sorted(self.masking),
+            "schema_owners": sorted(self.schema_owners.items()),
         }
 
 
