@@ -265,11 +265,20 @@ def test_database_role_grantee_is_revoked_from_the_database_role(
 ) -> None:
     project = sf_project()
     _apply(keel, project)
+    account.create_relation(ADMIN, "GONG_DATA", "USERS", USERS, [])
+    account.database_roles.add("ANALYST")
     account.future.add(("SCHEMA", "GONG_DATA", "TABLE", "INSERT", "DATABASE_ROLE", "ANALYST"))
+    account.grants.add(
+        ("SELECT", "TABLE", ("SOPHIA", "GONG_DATA", "USERS"), "DATABASE_ROLE", "ANALYST")
+    )
     plan = keel("plan", "--json", project=project).json()
     assert _revokes(plan) == [
         'REVOKE INSERT ON FUTURE TABLES IN SCHEMA "SOPHIA"."GONG_DATA" FROM DATABASE ROLE '
-        '"SOPHIA"."ANALYST"'
+        '"SOPHIA"."ANALYST"',
+        'REVOKE SELECT ON ALL TABLES IN SCHEMA "SOPHIA"."GONG_DATA" FROM DATABASE ROLE '
+        '"SOPHIA"."ANALYST"',
+        'REVOKE SELECT ON ALL VIEWS IN SCHEMA "SOPHIA"."GONG_DATA" FROM DATABASE ROLE '
+        '"SOPHIA"."ANALYST"',
     ]
     _apply(keel, project)
     assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0

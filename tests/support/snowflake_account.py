@@ -94,6 +94,7 @@ class Account:
             "USERADMIN": {"CREATE ROLE"},
         }
         self.imported: set[str] = set()  # roles with IMPORTED PRIVILEGES on SNOWFLAKE
+        self.database_roles: set[str] = set()
         self.db_owner = "SYSADMIN"
         self.warehouses: set[str] = set()
         self.schemas: dict[str, Schema] = {"INFORMATION_SCHEMA": Schema("", False)}

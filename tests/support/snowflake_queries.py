@@ -171,14 +171,58 @@ def _fqn(p: tuple[str, ...]) -> str:
     return ".".join(x if re.fullmatch(r"[A-Z_][A-Z0-9_$]*", x) else f'"{x}"' for x in p)
 
 
+def _show_database_roles(cur: Cursor, m: re.Match[str]) -> None:
+    """[sql-reference/sql/show-database-roles]"""
+    if parts(m[1]) != [cur.a.database]:
+        raise ProgrammingError(f"Database '{m[1]}' does not exist or not authorized.")
+    cur._result(
+        [
+            "created_on",
+            "name",
+            "is_default",
+            "is_current",
+            "is_inherited",
+            "granted_to_roles",
+            "granted_to_database_roles",
+            "granted_database_roles",
+            "owner",
+            "comment",
+            "owner_role_type",
+        ],
+        [(None, r, "N", "N", "N", 0, 0, 0, "", "", "ROLE") for r in sorted(cur.a.database_roles)],
+    )
+
+
 def _show_grants_to(cur: Cursor, m: re.Match[str]) -> None:
-    a, role = cur.a, parts(m[1])[0]
-    if role not in a.roles:
-        raise ProgrammingError(f"Role '{role}' does not exist or not authorized.")
+    a = cur.a
+    if m[1]:
+        p = parts(m[2])
+        if len(p) != 2 or p[0] != a.database or p[1] not in a.database_roles:
+            raise ProgrammingError(f"Database role '{m[2]}' does not exist or not authorized.")
+        kind, role = "DATABASE_ROLE", p[1]
+    else:
+        kind, role = "ROLE", parts(m[2])[0]
+        if role not in a.roles:
+            raise ProgrammingError(f"Role '{role}' does not exist or not authorized.")
     rows = []
     for privilege, on, key, gkind, grantee in sorted(a.grants):
-        if gkind == "ROLE" and grantee == role:
-            rows.append((None, privilege, on, _fqn(key), "ROLE", role, "false", "ADMIN"))
+        if gkind == kind and grantee == role:
+            rows.append((None, privilege, on, _fqn(key), kind, role, "false", "ADMIN"))
+    if kind == "DATABASE_ROLE":
+        cur._result(
+            [
+                "created_on",
+                "privilege",
+                "granted_on",
+                "name",
+                "granted_to",
+                "grantee_name",
+                "grant_option",
+                "granted_by",
+            ],
+            rows,
+        )
+        return
     if a.db_owner == role:
         rows.append((None, "OWNERSHIP", "DATABASE", a.database, "ROLE", role, "true", role))
     for s, v in sorted(a.schemas.items()):
@@ -282,7 +326,8 @@ QUERIES: list[tuple[str, Any]] = [
     ),
     (r"\(SELECT .* AS v FROM .*", _sample),
     (r"SHOW ROLES", _show_roles),
-    (rf"SHOW GRANTS TO ROLE ({NAME})", _show_grants_to),
+    (rf"SHOW GRANTS TO (DATABASE )?ROLE ({QNAME})", _show_grants_to),
+    (rf"SHOW DATABASE ROLES IN DATABASE ({NAME})", _show_database_roles),
     (rf"SHOW GRANTS OF ROLE ({NAME})", _show_grants_of),
     (rf"SHOW FUTURE GRANTS IN SCHEMA ({QNAME})", _show_future),
     (rf"SHOW MASKING POLICIES LIKE ({LIT}) IN SCHEMA ({QNAME})", _show_policies),

@@ -179,7 +179,7 @@ def _alter_tag_relation(cur: Cursor, m: re.Match[str]) -> None:
 def _grantee(a: Account, kind: str | None, name: str) -> tuple[str, str]:
     p = parts(name)
     if kind:
-        if len(p) != 2 or p[0] != a.database:
+        if len(p) != 2 or p[0] != a.database or p[1] not in a.database_roles:
             raise ProgrammingError(f"Database role '{name}' does not exist or not authorized.")
         return "DATABASE_ROLE", p[1]
     if p[0] not in a.roles:

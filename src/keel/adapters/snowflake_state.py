@@ -8,8 +8,9 @@
   tag keel or publish sets) for what changed within the view's latency, and by a direct read
   (TAG_REFERENCES_ALL_COLUMNS) of the tables altered within that window, in chunks; schema
   tags with one SYSTEM$GET_TAG query [sql-reference/functions/system_get_tag];
-- grants: SHOW ROLES, SHOW GRANTS TO ROLE / OF ROLE per managed role, SHOW FUTURE GRANTS IN
-  SCHEMA per managed schema [sql-reference/sql/show-grants] (fixed by the project);
+- grants: SHOW ROLES, SHOW GRANTS TO ROLE / OF ROLE per managed role, SHOW DATABASE ROLES
+  and SHOW GRANTS TO DATABASE ROLE per database role, SHOW FUTURE GRANTS IN SCHEMA per
+  managed schema [sql-reference/sql/show-grants] (fixed by the project, not the tables);
 - masking: SHOW MASKING POLICIES in SOPHIA_OPS and POLICY_REFERENCES on the tag.
 
 What SHOW GRANTS reports is classified: OWNERSHIP and privileges keel does not grant are not
@@ -266,24 +267,28 @@ def _read_grants(
     objects: dict[str, dict[str, str]] = {}  # schema -> relation -> kind
     for (schema, name), t in state.tables.items():
         objects.setdefault(schema, {})[name] = t.kind
-    for role in mine:
+    # managed account roles, and every database role of the database (their grants on
+    # managed schemas are drift, revoked FROM DATABASE ROLE) [sql-reference/sql/
+    # show-database-roles; show-grants: SHOW GRANTS TO DATABASE ROLE]
+    grantees = [("ROLE", r, f"SHOW GRANTS TO ROLE {a.ident(r)}") for r in mine]
+    for row in a.fetch_dicts(f"SHOW DATABASE ROLES IN DATABASE {a.ident(a.database)}", "roles"):
+        name = split_name(row["name"])[-1]
+        grantees.append(("DATABASE_ROLE", name, f"SHOW GRANTS TO DATABASE ROLE {a.fq(name)}"))
+    for kind, role, sql in grantees:
         held: dict[tuple[str, str], set[str]] = {}  # (privilege, schema) -> relations
         owned: dict[str, set[str]] = {}
-        for row in a.fetch_dicts(f"SHOW GRANTS TO ROLE {a.ident(role)}", "grants"):
-            _classify(a, state, role, row, held, owned)
+        for row in a.fetch_dicts(sql, "grants"):
+            _classify(a, state, _grantee(kind), role, row, held, owned)
         for schema in sorted(managed & state.schemas):
             present = objects.get(schema, {})
             for privilege in RELATION_PRIVILEGES:
-                explicit = held.get((privilege, schema), set())
                 _fold(
                     state,
-                    role,
-                    privilege,
-                    schema,
+                    Grant.to(role, privilege, OnAll(schema), _grantee(kind)),
                     present,
-                    explicit,
+                    held.get((privilege, schema), set()),
                     owned.get(schema, set()),
-                    ("ROLE", role, privilege, schema) in future,
+                    (kind, role, privilege, schema) in future,
                 )
     for role in mine:
         for row in a.fetch_dicts(f"SHOW GRANTS OF ROLE {a.ident(role)}", "roles"):
@@ -298,19 +303,23 @@ def _grantee(kind: str) -> Any:
 def _classify(
     a: SnowflakeAdapter,
     state: ActualState,
+    kind: Any,
     role: str,
     row: dict[str, Any],
     held: dict[tuple[str, str], set[str]],
     owned: dict[str, set[str]],
 ) -> None:
-    """One SHOW GRANTS TO ROLE row [sql-reference/sql/show-grants: created_on, privilege,
-    granted_on, name, granted_to, grantee_name, grant_option, granted_by]."""
+    """One SHOW GRANTS TO [DATABASE] ROLE row [sql-reference/sql/show-grants: created_on,
+    privilege, granted_on, name, granted_to, grantee_name, grant_option, granted_by].
+    Objects are matched by name, so a view reported as TABLE (before the 2026_06 bundle
+    made granted_on specific) is still read right."""
     privilege, on, parts = row["privilege"], row["granted_on"], split_name(row["name"])
-    if on == "DATABASE" and parts == [a.database] and privilege == "USAGE":
+    if kind == "ROLE" and on == "DATABASE" and parts == [a.database] and privilege == "USAGE":
         state.grants.add(Grant.to(role, "USAGE", OnAccountObject("DATABASE", a.database)))
         return
-    if on == "WAREHOUSE" and a.warehouse and parts == [a.warehouse] and privilege == "USAGE":
-        state.grants.add(Grant.to(role, "USAGE", OnAccountObject("WAREHOUSE", a.warehouse)))
+    if kind == "ROLE" and on == "WAREHOUSE" and a.warehouse and parts == [a.warehouse]:
+        if privilege == "USAGE":
+            state.grants.add(Grant.to(role, "USAGE", OnAccountObject("WAREHOUSE", a.warehouse)))
         return
     if not parts or parts[0] != a.database:
         return  # another database: not keel's
@@ -324,14 +333,12 @@ def _classify(
         if privilege == "CREATE VIEW":
             return  # granted and revoked together with CREATE TABLE (keel's CREATE)
         word = READ_WORDS.get(privilege, privilege)
-        state.grants.add(Grant.to(role, word, OnSchema(parts[1])))
+        state.grants.add(Grant.to(role, word, OnSchema(parts[1]), kind))
 
 
 def _fold(
     state: ActualState,
-    role: str,
-    privilege: str,
-    schema: str,
+    all_grant: Grant,
     present: dict[str, str],
     explicit: set[str],
     owned: set[str],
@@ -341,22 +348,25 @@ def _fold(
     owner holding every privilege on its object) reads as the ON ALL grant; so does an empty
     schema whose future grant is held. Otherwise the per-object grants, each typed table or
     view (diff does not revoke those a declared ON ALL grant includes)."""
+    on = all_grant.on
+    assert isinstance(on, OnAll)
+    privilege = all_grant.privilege
     relevant = {n for n, k in present.items() if privilege == "SELECT" or k == "table"}
     explicit &= set(present)
     if not relevant:
         if has_future:
-            state.grants.add(Grant.to(role, privilege, OnAll(schema)))
+            state.grants.add(all_grant)
         return
     if relevant <= explicit | owned and (explicit or has_future):
-        state.grants.add(Grant.to(role, privilege, OnAll(schema)))
+        state.grants.add(all_grant)
         return
     for name in sorted(explicit):
         rel = (
-            OnRelation(schema, name, "view")
+            OnRelation(on.schema, name, "view")
             if present[name] == "view"
-            else OnRelation(schema, name)
+            else OnRelation(on.schema, name)
         )
-        state.grants.add(Grant.to(role, privilege, rel))
+        state.grants.add(Grant.to(all_grant.role, privilege, rel, all_grant.grantee))
 
 
 # ---- masking ---------------------------------------------------------------------------
