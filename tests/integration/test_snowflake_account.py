@@ -330,3 +330,37 @@ def test_declared_owner_gets_the_schema_as_a_separate_change(
     _apply(keel, project)
     assert account.schemas["SOPHIA_ML"].owner == ADMIN
     assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
+def test_the_model_is_as_strict_as_the_documented_account(account: Account) -> None:
+    """Statements Snowflake rejects fail in the model too."""
+    conn = account.connect((), {"role": ADMIN, "database": "SOPHIA"})
+    cur = conn.cursor()
+    cur.execute('CREATE SCHEMA IF NOT EXISTS "SOPHIA"."S" WITH MANAGED ACCESS')
+    cur.execute('CREATE SCHEMA IF NOT EXISTS "SOPHIA"."SOPHIA_OPS" WITH MANAGED ACCESS')
+    cur.execute('CREATE TAG IF NOT EXISTS "SOPHIA"."SOPHIA_OPS"."T"')
+    account.create_relation(ADMIN, "S", "V", [("ID", "VARCHAR")], kind="view")
+    with pytest.raises(Exception, match="Object found is of type 'VIEW', not specified type"):
+        cur.execute('ALTER TABLE "SOPHIA"."S"."V" SET TAG "SOPHIA"."SOPHIA_OPS"."T" = \'x\'')
+    cur.execute('ALTER VIEW "SOPHIA"."S"."V" SET TAG "SOPHIA"."SOPHIA_OPS"."T" = \'x\'')
+    with pytest.raises(Exception, match="OWNERSHIP cannot be revoked"):
+        cur.execute('REVOKE OWNERSHIP ON VIEW "SOPHIA"."S"."V" FROM ROLE "SYSADMIN"')
+    with pytest.raises(Exception, match="Insufficient privileges to operate on account"):
+        cur.execute('CREATE ROLE IF NOT EXISTS "X"')
+    with pytest.raises(Exception, match="exceeds the maximum length of 256"):
+        cur.execute(
+            f'ALTER VIEW "SOPHIA"."S"."V" SET TAG "SOPHIA"."SOPHIA_OPS"."T" = \'{"x" * 257}\''
+        )
+    with pytest.raises(Exception, match="syntax error"):
+        cur.execute('GRANT SELECT ON ALL TABLES IN "SOPHIA"."S" TO ROLE "SYSADMIN"')
+    # ON ALL is one row per object that exists; future grants reach objects created later
+    cur.execute('GRANT SELECT ON ALL VIEWS IN SCHEMA "SOPHIA"."S" TO ROLE "SYSADMIN"')
+    cur.execute('SHOW GRANTS TO ROLE "SYSADMIN"')
+    rows = [r for r in cur.fetchall() if r[1] == "SELECT"]
+    assert [(r[2], r[3]) for r in rows] == [("VIEW", "SOPHIA.S.V")]
+    # ACCOUNT_USAGE lags two hours behind a tag assignment
+    cur.execute("SELECT DOMAIN FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES WHERE TAG_NAME = 'T'")
+    assert cur.fetchall() == []
+    account.advance(2)
+    cur.execute("SELECT DOMAIN FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES WHERE TAG_NAME = 'T'")
+    assert [r[0] for r in cur.fetchall()] == ["TABLE"]
