@@ -298,3 +298,23 @@ def test_a_tag_keel_set_is_read_back_exactly_while_account_usage_lags() -> None:
     assert a.read_state({"GONG_DATA_RAW"}, {"APP"}).tags[key] == value
     account.advance(3)  # caught up, and no longer recent
     assert a.read_state({"GONG_DATA_RAW"}, {"APP"}).tags[key] == value
+
+
+def test_every_metadata_query_parses_with_sqlglot() -> None:
+    """The SELECTs a plan sends are real Snowflake SQL as far as sqlglot can tell (SHOW is
+    kept as an opaque command by sqlglot: checked against the documented syntax instead)."""
+    import sqlglot
+    from sqlglot import expressions as exp
+
+    account, a = _modelled(3)
+    for i in range(3):  # recently altered: read directly
+        account.create_relation("ADMIN", "GONG_DATA_RAW", f"NEW{i}", [("ID", "VARCHAR")])
+    before = len(account.statements)
+    a.sample([("GONG_DATA_RAW", "NEW0", ("ID",))], 5)
+    a.read_state({"GONG_DATA_RAW"}, {"APP"})
+    sent = account.statements[before:]
+    assert any("TAG_REFERENCES_ALL_COLUMNS" in s for s in sent)
+    for statement in sent:
+        if statement.startswith(("SELECT", "(SELECT")):
+            tree = sqlglot.parse_one(statement, read="snowflake")
+            assert not isinstance(tree, exp.Command), statement
