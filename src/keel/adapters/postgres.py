@@ -50,6 +50,10 @@ from keel.resources import (
     ActualState,
     Grant,
     Membership,
+    OnAccountObject,
+    OnAll,
+    OnColumns,
+    OnRelation,
     TableInfo,
     TagKey,
     columns_object,
@@ -543,7 +547,9 @@ class PostgresAdapter(Adapter):
             raise ValueError(f"not a PostgreSQL privilege: {grant.privilege!r}")
         verb, prep = ("REVOKE", "FROM") if revoke else ("GRANT", "TO")
         priv, to, role = grant.privilege, self._grantee(grant.role), grant.role
-        schema, _, rest = grant.object_name.partition(".")
+        on = grant.on  # the typed object (keel.resources), decoded in one place
+        schema = "" if isinstance(on, OnAccountObject) else on.schema
+        rest = on.name if isinstance(on, OnRelation) else ""
         if grant.target == "SCHEMA":
             return change.with_sql([f"{verb} {priv} ON SCHEMA {self.ident(schema)} {prep} {to}"])
         if grant.target == "TABLE":
@@ -564,11 +570,10 @@ class PostgresAdapter(Adapter):
                     for c in sorted(creators - {role})
                 ]
             )
-        if grant.target == "FUTURE_TABLES_OF":
-            return change.with_sql([self._default_sql(rest, schema, verb, priv, prep, to)])
-        if grant.target == "COLUMN":
-            table, _, column = rest.partition(".")
-            cols = self.ident(column)
+        if isinstance(on, OnAll) and on.creator is not None:  # FUTURE_TABLES_OF
+            return change.with_sql([self._default_sql(on.creator, schema, verb, priv, prep, to)])
+        if isinstance(on, OnColumns) and on.single:  # COLUMN
+            table, cols = on.table, self.ident(on.columns[0])
             return change.with_sql(
                 [f"{verb} {priv} ({cols}) ON TABLE {self.ident(schema, table)} {prep} {to}"]
             )
