@@ -364,3 +364,23 @@ def test_the_model_is_as_strict_as_the_documented_account(account: Account) -> N
     account.advance(2)
     cur.execute("SELECT DOMAIN FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES WHERE TAG_NAME = 'T'")
     assert [r[0] for r in cur.fetchall()] == ["TABLE"]
+
+
+def test_catalog_and_classify_read_the_account(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """Classification samples through ARRAY_CONSTRUCT, which the connector returns as JSON
+    text: an uncovered text column full of email addresses is proposed as high PII."""
+    project = sf_project()
+    _apply(keel, project)
+    rows = [{"ID": f"n{i}", "CONTACT": f"person{i}@example.com"} for i in range(5)]
+    account.create_relation(
+        ETL, "GONG_DATA_RAW", "NOTES", [("ID", "VARCHAR"), ("CONTACT", "VARCHAR")], rows
+    )
+    r = keel("classify", "--json", project=project)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    proposals = {p["name"]: p["metadata"] for p in r.json()["proposals"]}
+    assert proposals["GONG_DATA_RAW.NOTES.CONTACT"]["pii_level"] == "high"
+    r = keel("catalog", "--json", project=project)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "GONG_DATA_RAW.NOTES" in r.stdout
