@@ -18,6 +18,7 @@ from keel.adapters.postgres_state import (
     ServerState,
     grants_from_catalog,
     pg_type,
+    view_note_columns,
 )
 from keel.resources import ActualState, Membership, TableInfo, split_columns_object
 
@@ -63,6 +64,7 @@ class PostgresCatalog(Adapter):
         records = {ops.KEEL_GRANTS.name, ops.KEEL_ROLE_MEMBERS.name}
         recorded = self._read_recorded(seen, state) if records <= state.ops_tables else {}
         seen.masked = set(seen.column_grants) | set(recorded)
+        seen.recorded = recorded
         state.grants = grants_from_catalog(seen, schema_acl, table_acl, recorded)
         self.seen = seen
         self.read_recorded_tags(state)
@@ -114,9 +116,12 @@ class PostgresCatalog(Adapter):
         """Every relation (kind, owner, row estimate) and its table-level ACL."""
         acl: dict[PrivKey, set[str]] = {}
         estimates: dict[RelKey, int] = {}
-        for schema, table, relkind, owner, tuples, live, grantee, privilege in self.fetch(
+        views = self._names(seen.view_schemas)
+        for schema, table, relkind, owner, tuples, live, note, grantee, privilege in self.fetch(
             f"SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.reltuples, "
-            f"COALESCE(s.n_live_tup, 0), {_GRANTEE.format('a')}, a.privilege_type "
+            "COALESCE(s.n_live_tup, 0), CASE WHEN c.relkind = 'v' AND n.nspname = "
+            f"ANY({views}) THEN obj_description(c.oid, 'pg_class') END, "
+            f"{_GRANTEE.format('a')}, a.privilege_type "
             "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid "
             "LEFT JOIN LATERAL aclexplode(c.relacl) a ON true "
@@ -126,6 +131,9 @@ class PostgresCatalog(Adapter):
             key = (self.canon(schema), self.canon(table))
             seen.relations[key] = relkind
             seen.owners[key] = self.canon(owner)
+            shown = view_note_columns(note)
+            if shown is not None:
+                seen.view_shown[key] = shown
             # reltuples is -1 until the first ANALYZE: unknown counts as "has rows"
             estimates[key] = max(int(tuples), int(live)) if tuples >= 0 else max(1, int(live))
             if grantee is not None and grantee != owner:
@@ -135,7 +143,7 @@ class PostgresCatalog(Adapter):
     def _read_columns(self, seen: ServerState) -> None:
         """Columns (and types) of the managed schemas' relations, and every column ACL that
         is not the owner's (in any schema: managed roles' grants are in scope anywhere)."""
-        wanted = self._names(seen.managed_schemas | {ops.OPS_SCHEMA})
+        wanted = self._names(seen.managed_schemas | {ops.OPS_SCHEMA} | set(seen.view_schemas))
         columns: dict[RelKey, dict[str, str]] = {}
         for schema, table, column, data_type, grantee, privilege in self.fetch(
             f"SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "

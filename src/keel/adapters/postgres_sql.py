@@ -14,7 +14,7 @@ from keel.adapters.base import NOW
 from keel.adapters.postgres_catalog import PostgresCatalog
 from keel.adapters.postgres_state import COMMENT_KIND, PRIVILEGES
 from keel.plan.model import Change
-from keel.resources import Grant, TagKey, split_columns_object
+from keel.resources import Grant, TagKey
 from keel.sql import quote
 
 
@@ -144,7 +144,7 @@ class PostgresSql(PostgresCatalog):
             return change.with_sql(
                 [f"{verb} {priv} ({cols}) ON TABLE {self.ident(schema, table)} {prep} {to}"]
             )
-        return self._columns_sql(change, grant, revoke)
+        raise ValueError(f"not a target this module renders: {grant.target!r}")  # COLUMNS: masking
 
     def _default_sql(
         self, creator: str, schema: str, verb: str, priv: str, prep: str, to: str
@@ -176,36 +176,3 @@ class PostgresSql(PostgresCatalog):
             return change.with_sql([], note)
         tables = ", ".join(self.ident(schema, t) for t in others)
         return change.with_sql([f"{verb} {priv} ON TABLE {tables} {prep} {to}"], note)
-
-    def _columns_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
-        """A masked table: the policy is recorded in KEEL_GRANTS; on the server the role
-        loses table-level access (which also drops its other column privileges) and gets
-        the listed columns that exist. Revoking takes the listed columns away and nothing
-        else, so a policy that changes never exposes a column between two changes."""
-        role, priv = grant.role, grant.privilege
-        schema, table, shown = split_columns_object(grant.object_name)
-        to = self._grantee(role)
-        ident = {
-            "ROLE_NAME": role,
-            "PRIVILEGE": priv,
-            "OBJECT_TYPE": "COLUMNS",
-            "OBJECT_NAME": grant.object_name,
-        }
-        exists = (schema, table) in self.seen.relations
-        on = f"ON TABLE {self.ident(schema, table)}"
-        present = [c for c in shown if c in self.seen.columns.get((schema, table), ())]
-        if revoke:  # column privileges only: never widens access, not even for a moment
-            sql = [self._delete(ops.KEEL_GRANTS, ident)]
-            if present:
-                cols = ", ".join(self.ident(c) for c in present)
-                sql.append(f"REVOKE {priv} ({cols}) {on} FROM {to}")
-            return change.with_sql(sql)
-        sql = [self._upsert(ops.KEEL_GRANTS, {**ident, "UPDATED_AT": NOW})]
-        if not exists:
-            return change.with_sql(
-                sql, f"{schema}.{table} does not exist yet: recorded, applied once it does"
-            )
-        sql.append(f"REVOKE {priv} {on} FROM {to}")
-        if present:
-            sql.append(self._column_grant(priv, schema, table, present, to))
-        return change.with_sql(sql)

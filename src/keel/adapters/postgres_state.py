@@ -34,6 +34,8 @@ relies on; ``docs/postgres.md`` explains the choices):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from keel.resources import Grant, columns_object
@@ -118,6 +120,14 @@ class ServerState:
     column_grants: dict[ColKey, set[str]] = field(default_factory=dict)
     masked: set[ColKey] = field(default_factory=set)
     future_holders: dict[PrivKey, set[str]] = field(default_factory=dict)  # -> creators
+    # masking views: (VIEW_SCHEMA, TABLE) -> the columns shown in clear (from its comment)
+    view_shown: dict[RelKey, tuple[str, ...]] = field(default_factory=dict)
+    recorded: dict[ColKey, list[tuple[str, ...]]] = field(default_factory=dict)
+
+    @property
+    def view_schemas(self) -> dict[str, str]:
+        """keel's masking-view schema of each managed schema: view schema -> base schema."""
+        return {masked_schema(s): s for s in self.managed_schemas}
 
     @property
     def creators(self) -> set[str]:
@@ -128,6 +138,106 @@ class ServerState:
         return schema in self.managed_schemas or role in self.managed_roles
 
 
+MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names silently
+MASKED_SUFFIX = "_MASKED"
+MASK_TEXT = "***MASKED***"  # what a masked text column reads as; other types read NULL
+
+
+def masked_schema(schema: str) -> str:
+    """The schema of keel's masking views over ``schema``: ``GONG_DATA`` ->
+    ``GONG_DATA_MASKED``. A name whose server spelling would pass 63 bytes keeps a prefix
+    of the base name and a hash of all of it, so two long schemas never share (and
+    silently overwrite) one view schema."""
+    name = schema + MASKED_SUFFIX
+    if len(name.lower().encode()) <= MAX_NAME_BYTES:
+        return name
+    tail = "_" + hashlib.sha256(schema.encode()).hexdigest()[:8].upper() + MASKED_SUFFIX
+    head = schema
+    while len((head + tail).lower().encode()) > MAX_NAME_BYTES:
+        head = head[:-1]
+    return head + tail
+
+
+def view_note(schema: str, table: str, shown: tuple[str, ...]) -> str:
+    """The comment keel puts on a masking view: what it masks, read back by the catalog."""
+    return json.dumps({"keel_masking_view_of": f"{schema}.{table}", "shown": list(shown)})
+
+
+def view_note_columns(note: str | None) -> tuple[str, ...] | None:
+    """The shown columns recorded in a masking view's comment; None for any other comment."""
+    try:
+        doc = json.loads(note or "")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("shown"), list):
+        return None
+    return tuple(str(c) for c in doc["shown"])
+
+
+def view_columns(
+    seen: ServerState, recorded: dict[ColKey, list[tuple[str, ...]]], schema: str, table: str
+) -> tuple[str, ...]:
+    """The columns a masking view over ``schema.table`` shows in clear: those every
+    recorded SELECT policy on the table shows (the view serves every policy's role)."""
+    exist = seen.columns.get((schema, table), ())
+    shown = set(exist)
+    for (_, priv, s, t), policies in recorded.items():
+        if (priv, s, t) == ("SELECT", schema, table):
+            for cols in policies:
+                shown &= set(cols)
+    return tuple(c for c in exist if c in shown)
+
+
+def view_holds(
+    seen: ServerState,
+    recorded: dict[ColKey, list[tuple[str, ...]]],
+    role: str,
+    schema: str,
+    table: str,
+    schema_acl: list[tuple[str, str, str]],
+    table_acl: dict[PrivKey, set[str]],
+) -> bool:
+    """The masking view of a policy is in place: it exists over the table's columns (same
+    names, same types, in order), shows exactly :func:`view_columns`, and ``role`` may
+    use its schema and select from it."""
+    vs = masked_schema(schema)
+    view = (vs, table)
+    return (
+        seen.relations.get(view) == "v"
+        and seen.columns.get(view) == seen.columns.get((schema, table))
+        and seen.types.get(view) == seen.types.get((schema, table))
+        and seen.view_shown.get(view) == view_columns(seen, recorded, schema, table)
+        and (role, "USAGE", vs) in schema_acl
+        and table in table_acl.get((role, "SELECT", vs), set())
+    )
+
+
+def explained_by_views(
+    seen: ServerState,
+    recorded: dict[ColKey, list[tuple[str, ...]]],
+    schema_acl: list[tuple[str, str, str]],
+    table_acl: dict[PrivKey, set[str]],
+) -> tuple[list[tuple[str, str, str]], dict[PrivKey, set[str]]]:
+    """The ACLs without what keel's masking views account for (USAGE on a view schema and
+    SELECT on a view, for a role with a recorded policy on the view's table); anything
+    else granted in a view schema stays, and is reported as drift."""
+    bases = seen.view_schemas
+    policy = {(r, s, t) for (r, p, s, t) in recorded if p == "SELECT"}
+    in_schema = {(r, s) for (r, s, _) in policy}
+    schemas = [
+        (r, p, vs)
+        for r, p, vs in schema_acl
+        if not (vs in bases and p == "USAGE" and (r, bases[vs]) in in_schema)
+    ]
+    tables: dict[PrivKey, set[str]] = {}
+    for (r, p, vs), names in table_acl.items():
+        if vs in bases and p == "SELECT":
+            names = {t for t in names if (r, bases[vs], t) not in policy}
+        if names:
+            tables[(r, p, vs)] = names
+    return schemas, tables
+
+
 def grants_from_catalog(
     seen: ServerState,
     schema_acl: list[tuple[str, str, str]],
@@ -135,6 +245,8 @@ def grants_from_catalog(
     recorded: dict[ColKey, list[tuple[str, ...]]],
 ) -> set[Grant]:
     """Catalog facts -> Grant values, by the rules in the module docstring. Pure."""
+    full_schema_acl, full_table_acl = schema_acl, table_acl
+    schema_acl, table_acl = explained_by_views(seen, recorded, schema_acl, table_acl)
     grants = {
         Grant(role, priv, "SCHEMA", schema)
         for role, priv, schema in schema_acl
@@ -186,6 +298,14 @@ def grants_from_catalog(
         held = seen.column_grants.get(key, set())
         exist = set(seen.columns.get((schema, table), ()))
         matched = [shown for shown in recorded.get(key, []) if held == set(shown) & exist]
+        # a SELECT policy on an existing table holds only with its masking view in place
+        if (
+            matched
+            and priv == "SELECT"
+            and (schema, table) in seen.relations
+            and not view_holds(seen, recorded, role, schema, table, full_schema_acl, full_table_acl)
+        ):
+            continue
         for shown in matched:
             grants.add(Grant(role, priv, "COLUMNS", columns_object(schema, table, shown)))
         if held and not matched:
