@@ -320,3 +320,41 @@ def test_a_changed_masking_policy_converges_in_one_apply(
     assert attempt(app, "SELECT id, started_at FROM gong_data.calls")
     assert not attempt(app, "SELECT title FROM gong_data.calls")
     assert not attempt(app, "SELECT transcript FROM gong_data.calls")
+    # the masking view follows the new policy
+    assert rows(app, "SELECT id, title FROM gong_data_masked.calls") == [("c1", "***MASKED***")]
+
+
+def test_a_stale_masking_view_is_reported_and_rebuilt(
+    pg_db: Any, pg_project: Any, keel: Any
+) -> None:
+    """A view dropped by hand, and a column added to the table after apply: the audit
+    reports the policy as not granted, one apply rebuilds the view, the plan is empty."""
+    root: Path = pg_project()
+    pg_db.sql(
+        "CREATE SCHEMA gong_data",
+        f"CREATE TABLE gong_data.calls ({CALLS_COLUMNS})",
+        "INSERT INTO gong_data.calls (id, title, transcript) VALUES ('c1', 'Kickoff', 'hi')",
+    )
+    assert keel("apply", "--yes", project=root).exit_code == 0
+    app = pg_db.login("u_app", pg_db.role(APP))
+    pg_db.sql("DROP VIEW gong_data_masked.calls")
+    audit = keel("audit", "--json", project=root)
+    assert audit.exit_code == 1
+    missing = [v for v in audit.json()["rbac"]["violations"] if v["kind"] == "grant_missing"]
+    assert [v["object"] for v in missing] == [
+        "GONG_DATA.CALLS(DIRECTION,DURATION_SECONDS,ID,PRIMARY_USER_ID,STARTED_AT,TITLE,UPDATED_AT)"
+    ]
+    assert keel("apply", "--yes", project=root).exit_code == 0
+    assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
+    assert rows(app, "SELECT id, transcript FROM gong_data_masked.calls") == [
+        ("c1", "***MASKED***")
+    ]
+    # a column the contract does not know yet: hidden on the table, masked in the view
+    pg_db.sql("ALTER TABLE gong_data.calls ADD COLUMN caller_phone text, ADD COLUMN score bigint")
+    pg_db.sql("UPDATE gong_data.calls SET caller_phone = '+1 415 555 0100', score = 7")
+    r = keel("plan", "--detailed-exitcode", project=root)
+    assert r.exit_code == 2, r.stdout
+    assert keel("apply", "--yes", project=root).exit_code == 0
+    assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
+    assert rows(app, "SELECT * FROM gong_data_masked.calls")[0][-2:] == ("***MASKED***", None)
+    assert not attempt(app, "SELECT caller_phone FROM gong_data.calls")
