@@ -27,7 +27,10 @@ relies on; ``docs/postgres.md`` explains the choices):
   COLUMNS policy for it; table-level P on a masked table is reported as a TABLE grant (a
   leak). Policies are recorded in ``KEEL_GRANTS`` because they outlive the tables they
   cover: a recorded policy is reported held while the server holds exactly its columns
-  that exist (all of them once the table exists, none before).
+  that exist (all of them once the table exists, none before) and, for SELECT on an
+  existing table, while its masking view ``S_MASKED.T`` is in place (:func:`view_holds`).
+  USAGE and SELECT in a masking-view schema that a policy explains are part of that
+  policy, not grants of their own; anything else granted there is drift.
 - Memberships come from ``pg_auth_members``. A member that does not exist on the server
   (SYSADMIN) is recorded in ``KEEL_ROLE_MEMBERS`` and reported held while it is missing.
 """
