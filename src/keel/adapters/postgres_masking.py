@@ -164,6 +164,12 @@ class PostgresMasking(PostgresSql):
 
     # ---- for writers (publish, ingestion) ----------------------------------------------
 
+    def unmasking_sql(self, schema: str, table: str) -> list[str]:
+        """Before keel alters a table: drop its masking view, which would make PostgreSQL
+        refuse ``ALTER COLUMN ... TYPE``; ``masking_sql`` rebuilds it in the same
+        transaction (``IF EXISTS``: no view, or no view schema, is a no-op)."""
+        return [f"DROP VIEW IF EXISTS {self.ident(masked_schema(schema), table)}"]
+
     def masking_sql(self, schema: str, table: str) -> list[str]:
         """SQL that applies the recorded column policies to a table just created: run it in
         the transaction that creates the table, so the default privileges never expose a
