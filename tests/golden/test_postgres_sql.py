@@ -409,3 +409,22 @@ def test_a_declared_schema_cannot_take_a_masking_view_schema(adapter: PostgresAd
     adapter.seen.managed_schemas.add("GONG_DATA_MASKED")
     with pytest.raises(WarehouseError, match="GONG_DATA_MASKED is declared in keel.yml"):
         adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID)"))
+
+
+def test_policies_rendered_earlier_in_a_plan_share_the_view(adapter: PostgresAdapter) -> None:
+    """Two roles' new policies on one table in one plan: the second view rebuild serves
+    both (the last statement list to run leaves the view right, so one apply converges);
+    a revoke rendered first takes its role out of later rebuilds."""
+    adapter.seen.recorded = {(ETL, "SELECT", "GONG_DATA", "CALLS"): [("ID",)]}
+    adapter.render(grant("revoke", ETL, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID)"))
+    adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
+    second = adapter.render(
+        grant("grant", ADMIN, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE,TRANSCRIPT)")
+    )
+    readers = [s for s in second.sql if s.startswith("GRANT SELECT ON TABLE")]
+    assert readers == [
+        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {ADMIN_Q}',
+        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
+    ]
+    comment = next(s for s in second.sql if s.startswith("COMMENT ON VIEW"))
+    assert '"shown": ["ID", "TITLE"]' in comment

@@ -92,3 +92,36 @@ def test_publish_keeps_the_masking_view_in_step_with_the_table(
     ]
     # nothing for the next apply to grant or revoke
     assert _governance(keel, root) == []
+
+
+def test_two_masked_roles_share_one_view_and_converge_in_one_apply(
+    pg_project: Callable[..., Path], pg_db: Any, keel: Any
+) -> None:
+    """APP masks high and sensitive, ANALYST sensitive only: each gets its own column
+    privileges on the table; the one view shows what both may read, to both of them."""
+    root = pg_project()
+    path = root / "keel.yml"
+    doc = yaml.safe_load(path.read_text())
+    analyst = f"{pg_db.prefix.upper()}ANALYST"
+    doc["roles"][analyst] = {"read": ["{SOURCE}_DATA"], "masked_pii_levels": ["sensitive"]}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    pg_db.sql(
+        "CREATE SCHEMA netsuite_data",
+        "CREATE TABLE netsuite_data.employees (id text, first_name text, last_name text, "
+        "email text, department text, ssn text, hire_date date, updated_at timestamptz)",
+        "INSERT INTO netsuite_data.employees VALUES ('e1', 'Ann', 'Lee', 'ann@example.com', "
+        "'Sales', '123-45-6789', '2020-01-01', now())",
+    )
+    first = keel("apply", "--yes", project=root)
+    assert first.exit_code == 0, first.stderr
+    r = keel("plan", "--detailed-exitcode", project=root)
+    assert r.exit_code == 0, r.stdout
+    app = pg_db.login("u_app", pg_db.role(APP))
+    ana = pg_db.login("u_ana", pg_db.role("ANALYST"))
+    query = "SELECT id, email, ssn, department FROM netsuite_data_masked.employees"
+    assert _rows(app, query) == [("e1", M, M, "Sales")]
+    assert _rows(ana, query) == [("e1", M, M, "Sales")]
+    # on the table itself, each role reads what its own policy allows
+    assert _rows(ana, "SELECT email FROM netsuite_data.employees") == [("ann@example.com",)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _rows(app, "SELECT email FROM netsuite_data.employees")

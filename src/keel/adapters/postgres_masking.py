@@ -58,6 +58,20 @@ class PostgresMasking(PostgresSql):
                     out[r] = out[r] & set(shown) if r in out else set(shown)
         return {r: tuple(sorted(cols)) for r, cols in out.items()}
 
+    def _note_policy(
+        self, key: tuple[str, str, str, str], shown: tuple[str, ...], revoke: bool
+    ) -> None:
+        """Keep ``seen.recorded`` as it will be once the changes rendered so far ran, so a
+        view rendered later in the same plan serves every role whose policy comes before
+        it (two roles' new policies on one table converge in one apply)."""
+        policies = self.seen.recorded.setdefault(key, [])
+        if revoke and shown in policies:
+            policies.remove(shown)
+        elif not revoke and shown not in policies:
+            policies.append(shown)
+        if not policies:
+            del self.seen.recorded[key]
+
     def _columns_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
         """The policy is recorded in KEEL_GRANTS; on the server the role loses table-level
         access (which also drops its other column privileges), gets the listed columns that
@@ -77,6 +91,7 @@ class PostgresMasking(PostgresSql):
         existing = self.seen.columns.get((schema, table), ())
         present = [c for c in shown if c in existing]
         others = self._others(role, schema, table) if priv == "SELECT" else {}
+        self._note_policy((role, priv, schema, table), tuple(shown), revoke)
         if revoke:  # column privileges only: never widens access, not even for a moment
             sql = [self._delete(ops.KEEL_GRANTS, ident)]
             if present:
