@@ -9,8 +9,6 @@ from collections.abc import Iterable, Sequence
 from keel import ops
 from keel.adapters.base import Adapter
 from keel.adapters.postgres_state import (
-    _GRANTEE,
-    _SYSTEM,
     RELKINDS,
     ColKey,
     PrivKey,
@@ -21,6 +19,10 @@ from keel.adapters.postgres_state import (
     view_note_columns,
 )
 from keel.resources import ActualState, Membership, TableInfo, split_columns_object
+
+# catalog query fragments (fixed text, no names in them)
+_SYSTEM = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+_GRANTEE = "CASE WHEN {0}.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid({0}.grantee) END"
 
 
 class PostgresCatalog(Adapter):

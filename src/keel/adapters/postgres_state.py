@@ -1,10 +1,6 @@
 """PostgreSQL catalog facts and how they become :class:`~keel.resources.Grant` values (pure).
 
-Names are canonical upper case in keel and lower case on the server (``norm``/``canon``);
-every identifier and literal is quoted by :mod:`keel.sql` through ``ident``/``lit``. A
-server name holding upper-case letters cannot be managed. Tags are rows in
-``SOPHIA_OPS.KEEL_TAGS`` (the source of truth, as on DuckDB) plus ``COMMENT ON ... IS
-'<json>'`` on the object itself, for people browsing the catalog.
+Names here are canonical (upper case); the catalog reader converts the server's.
 
 How the catalogs become :class:`~keel.resources.Grant` values (the invariants the diff
 relies on; ``docs/postgres.md`` explains the choices):
@@ -86,8 +82,6 @@ _TYPES = {
     "numeric": "DECIMAL",
     "uuid": "UUID",
 }
-_SYSTEM = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
-_GRANTEE = "CASE WHEN {0}.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid({0}.grantee) END"
 
 RelKey = tuple[str, str]  # (SCHEMA, TABLE)
 PrivKey = tuple[str, str, str]  # (ROLE, PRIVILEGE, SCHEMA)
