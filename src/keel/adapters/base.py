@@ -226,6 +226,11 @@ class Adapter(ABC):
         column privileges); none elsewhere."""
         return []
 
+    def unmasking_sql(self, schema: str, table: str) -> list[str]:
+        """Statements that set a table's masking objects aside before keel alters the table
+        (same transaction; ``masking_sql`` afterwards puts them back); none elsewhere."""
+        return []
+
     # default implementations record governance in SOPHIA_OPS (engines without the feature)
 
     @functools.cache  # noqa: B019 - adapters are few and long-lived; the key is tiny
