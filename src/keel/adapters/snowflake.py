@@ -21,6 +21,7 @@ from keel import ops
 from keel.adapters import snowflake_state
 from keel.adapters.base import Adapter, Capabilities
 from keel.adapters.snowflake_sql import (
+    MASKING_POLICY,
     masking_policy_sql,
     missing_privilege,
     privileges_for,
@@ -42,7 +43,6 @@ from keel.resources import (
 from keel.sql import SNOWFLAKE
 
 TYPE_MAP = {"TIMESTAMP": "TIMESTAMP_TZ"}
-MASKING_POLICY = "KEEL_MASK_STRING"
 
 
 class SnowflakeAdapter(Adapter):

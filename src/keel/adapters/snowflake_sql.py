@@ -19,6 +19,7 @@ GRANTABLE = frozenset(
     {"USAGE", "CREATE TABLE", "CREATE VIEW", "CREATE STAGE", "SELECT", "INSERT", "UPDATE", "DELETE"}
 )
 MASK = "***MASKED***"
+MASKING_POLICY = "KEEL_MASK_STRING"  # in SOPHIA_OPS
 
 
 def privileges_for(privilege: str, on: GrantObject) -> tuple[str, ...]:

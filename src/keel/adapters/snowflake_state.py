@@ -25,7 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from keel import ops
-from keel.adapters.snowflake_sql import GRANTABLE, READ_WORDS
+from keel.adapters.snowflake_sql import GRANTABLE, MASKING_POLICY, READ_WORDS
 from keel.errors import WarehouseError
 from keel.resources import (
     ActualState,
@@ -379,8 +379,6 @@ def _read_masking(a: SnowflakeAdapter, state: ActualState) -> None:
     state.masking = frozenset()
     if ops.OPS_SCHEMA not in state.schemas or not state.ops_ready:
         return
-    from keel.adapters.snowflake import MASKING_POLICY
-
     try:
         rows = a.fetch_dicts(
             f"SHOW MASKING POLICIES LIKE {a.lit(MASKING_POLICY)} IN SCHEMA {a.fq(ops.OPS_SCHEMA)}",
