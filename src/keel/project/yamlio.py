@@ -157,11 +157,11 @@ def load_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        bad_line = data.count(b"\n", 0, exc.start) + 1
         return None, [
             Problem(
                 display,
-                line,
+                bad_line,
                 f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
                 "save it as UTF-8",
             )
