@@ -14,11 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from keel.errors import Problem
+from keel.project.dbt_jinja import render_tree
 from keel.project.load_project import Frame
 from keel.project.loaded import Column, Stream, canon
 from keel.project.models import (
     ColumnContract,
     ContractFile,
+    Freshness,
     KeelMeta,
     SourceContract,
     TableContract,
@@ -28,6 +30,24 @@ from keel.project.tests_spec import did_you_mean, normalise_test, parse_relation
 from keel.project.yamlio import LDict, LList, line_at, load_yaml, substitute_env
 
 KEEL_META_KEYS = set(KeelMeta.model_fields)
+# top-level keys of a dbt properties file that describe other resources than sources
+OTHER_RESOURCES = frozenset(
+    {
+        "models",
+        "seeds",
+        "snapshots",
+        "analyses",
+        "macros",
+        "exposures",
+        "metrics",
+        "semantic_models",
+        "saved_queries",
+        "unit_tests",
+        "data_tests",
+        "groups",
+        "functions",
+    }
+)
 Loc = list[int | str]
 
 
@@ -40,7 +60,15 @@ def load_contract(
     if not isinstance(raw, LDict):
         return [], [Problem(display, 1, "expected a mapping with version: 2 and sources")]
     raw, _ = substitute_env(raw, env)
-    _normalise_all_tests(raw, display, problems)
+    _drop_extensions(raw)
+    renderer = (frame or Frame({}, 256, {})).renderer()
+
+    def report(container: Any, key: str | int, message: str) -> None:
+        line = line_at(container, [key])
+        problems.append(Problem(display, line, f"cannot render {message}"))
+
+    render_tree(raw, renderer.render, report)
+    _normalise_all_tests(raw, display, problems, renderer.render)
     try:
         contract = ContractFile.model_validate(raw)
     except ValidationError as exc:
@@ -60,14 +88,18 @@ def load_contract(
             )
             continue
         src_tag, found = check_tag_meta(
-            src.meta,
+            _meta(src.meta, src.config),
             frame.keys,
             display,
             _line_of(raw, ["sources", si, "meta"]),
             f"source {src.name}",
         )
         problems += found
+        if src.config.get("enabled", True) is False:
+            continue  # dbt leaves a disabled source out of the project
         for ti, table in enumerate(src.tables):
+            if table.config.get("enabled", True) is False:
+                continue
             ctx = _Table(raw, display, frame, ["sources", si, "tables", ti], problems)
             streams.append(ctx.stream(src, table, src_tag))
     return streams, problems
@@ -77,7 +109,22 @@ def _line_of(raw: Any, loc: Loc) -> Callable[[str], int | None]:
     return lambda key: line_at(raw, [*loc, key])
 
 
-def _normalise_all_tests(raw: LDict, display: str, problems: list[Problem]) -> None:
+def _drop_extensions(data: Any, top: bool = True) -> None:
+    """Remove ``x-`` extension keys (anchor hosts) everywhere, and the top-level keys of
+    other dbt resources (a dbt project's properties file may describe models too)."""
+    if isinstance(data, dict):
+        for key in [k for k in data if k.startswith("x-") or (top and k in OTHER_RESOURCES)]:
+            del data[key]
+        for value in data.values():
+            _drop_extensions(value, False)
+    elif isinstance(data, list):
+        for value in data:
+            _drop_extensions(value, False)
+
+
+def _normalise_all_tests(
+    raw: LDict, display: str, problems: list[Problem], render: Callable[[Any], Any]
+) -> None:
     """tests -> data_tests, each normalised; the loop mirrors the structure so lines survive."""
     for src in raw.get("sources") or []:
         if not isinstance(src, LDict):
@@ -85,28 +132,36 @@ def _normalise_all_tests(raw: LDict, display: str, problems: list[Problem]) -> N
         for table in src.get("tables") or []:
             if not isinstance(table, LDict):
                 continue
+            merged: list[dict[str, Any]] = []
             for key in ("tests", "data_tests"):
                 if key in table:
-                    table["data_tests"] = _normalise_tests(table.pop(key), display, None, problems)
+                    merged += _normalise_tests(table.pop(key), display, None, problems, render)
+            table["data_tests"] = merged
             for col in table.get("columns") or []:
                 if not isinstance(col, LDict):
                     continue
+                cmerged: list[dict[str, Any]] = []
                 for key in ("tests", "data_tests"):
                     if key in col:
-                        col["data_tests"] = _normalise_tests(
-                            col.pop(key), display, canon(str(col.get("name", ""))), problems
+                        cmerged += _normalise_tests(
+                            col.pop(key), display, canon(str(col.get("name", ""))), problems, render
                         )
+                col["data_tests"] = cmerged
 
 
 def _normalise_tests(
-    items: Any, file: str, column: str | None, problems: list[Problem]
+    items: Any,
+    file: str,
+    column: str | None,
+    problems: list[Problem],
+    render: Callable[[Any], Any],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if not isinstance(items, list):
         return out
     for i, item in enumerate(items):
         line = items.line_of(i) if isinstance(items, LList) else 0
-        test, found = normalise_test(item, file=file, line=line, column=column)
+        test, found = normalise_test(item, file=file, line=line, column=column, render=render)
         problems += found
         if test is not None:
             out.append(test.model_dump())
@@ -132,20 +187,21 @@ class _Table:
         frame, display = self.frame, self.display
         tline = self.line()
         what = f"table {src.name}.{table.name}"
+        meta = _meta(table.meta, table.config)
         ttag, found = check_tag_meta(
-            table.meta, frame.keys, display, lambda k: self.line("meta", k), what
+            meta, frame.keys, display, lambda k: self.line("meta", k), what
         )
         self.problems.extend(found)
-        keel_meta = self.keel_meta(table, what)
+        keel_meta = self.keel_meta(meta, what)
         tag = {"data_source": src.name, "update_frequency": frame.schedules[src.name]}
         tag.update(src_tag)
         tag.update(ttag)
-        if "entity_type" not in {**src.meta, **table.meta}:
-            self.problem(
-                tline,
-                f"{what}: meta.entity_type is missing",
-                f"one of: {', '.join(frame.keys.get('entity_type', []))}",
-            )
+        proposed: tuple[str, ...] = ()
+        allowed = frame.keys.get("entity_type", [])
+        if "entity_type" not in tag and frame.entity_type_for is not None and allowed:
+            # real dbt files carry no keel metadata: classification proposes it
+            tag["entity_type"] = frame.entity_type_for(table.name, allowed)
+            proposed = ("entity_type",)
         self.problems.extend(check_length(tag, frame.limit, display, tline, what))
         col_names = {canon(c.name) for c in table.columns}
         pk = [canon(c) for c in keel_meta.primary_key]
@@ -178,14 +234,37 @@ class _Table:
             keel=keel_meta,
             columns=tuple(columns),
             tests=tuple(table.data_tests),
-            freshness=table.freshness or src.freshness,
-            loaded_at_field=table.loaded_at_field or src.loaded_at_field,
+            freshness=self.freshness(src, table),
+            loaded_at_field=(
+                table.config.get("loaded_at_field")
+                or table.loaded_at_field
+                or src.config.get("loaded_at_field")
+                or src.loaded_at_field
+            ),
             file=display,
             line=tline,
+            proposed=proposed,
         )
 
-    def keel_meta(self, table: TableContract, what: str) -> KeelMeta:
-        keel_raw = table.meta.get("keel", {})
+    def freshness(self, src: SourceContract, table: TableContract) -> Freshness | None:
+        """dbt's precedence: table over source, ``config.freshness`` over the property;
+        an explicit ``freshness: null`` on the table turns freshness off."""
+        for block in (table, src):
+            if "freshness" in block.config:
+                value = block.config["freshness"]
+                if value is None:
+                    return None
+                try:
+                    return Freshness.model_validate(value)
+                except ValidationError as exc:
+                    self.problems.extend(pydantic_problems(exc, self.raw, self.display, Freshness))
+                    return None
+            if "freshness" in block.model_fields_set:
+                return block.freshness
+        return None
+
+    def keel_meta(self, meta: dict[str, Any], what: str) -> KeelMeta:
+        keel_raw = meta.get("keel", {})
         if not isinstance(keel_raw, dict):
             self.problem(self.line("meta", "keel"), f"{what}: meta.keel must be a mapping")
             return KeelMeta()
@@ -215,7 +294,7 @@ class _Table:
     ) -> Column:
         cwhat = f"column {src.name}.{table.name}.{col.name}"
         ctag, found = check_tag_meta(
-            col.meta,
+            _meta(col.meta, col.config),
             self.frame.keys,
             self.display,
             lambda k: self.line("columns", ci, "meta", k),
@@ -223,7 +302,8 @@ class _Table:
         )
         self.problems.extend(found)
         cname = canon(col.name)
-        col_keel = col.meta.get("keel", {}) if isinstance(col.meta.get("keel"), dict) else {}
+        cmeta = _meta(col.meta, col.config)
+        col_keel = cmeta.get("keel", {}) if isinstance(cmeta.get("keel"), dict) else {}
         critical = bool(
             cname in pk
             or cname == cursor
@@ -239,6 +319,12 @@ class _Table:
         cline = self.line("columns", ci)
         self.problems.extend(check_length(ctag, self.frame.limit, self.display, cline, cwhat))
         return Column(cname, col.data_type, ctag, critical, tuple(col.data_tests), cline)
+
+
+def _meta(meta: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` and ``config.meta`` (dbt 1.10+ puts it under config) together."""
+    extra = config.get("meta")
+    return {**meta, **extra} if isinstance(extra, dict) else dict(meta)
 
 
 def check_relationships(streams: dict[str, Stream]) -> list[Problem]:

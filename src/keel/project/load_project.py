@@ -7,15 +7,18 @@ both files are still reported together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from keel.errors import Problem
+from keel.project.dbt_jinja import Renderer, target_of
 from keel.project.loaded import PROJECT_FILE, canon
-from keel.project.models import ProjectFile
+from keel.project.models import ProjectFile, Warehouse
 from keel.project.problems import check_length, check_tag_meta, pydantic_problems
 from keel.project.tests_spec import did_you_mean
 from keel.project.yamlio import LDict, line_at, load_yaml, substitute_env
@@ -49,21 +52,43 @@ def read_project_file(path: Path, env: dict[str, str] | None) -> ProjectRead:
     return ProjectRead(raw, spec, missing, problems)
 
 
+EntityTypeFor = Callable[[str, list[str]], str]
+
+
 @dataclass(frozen=True)
 class Frame:
-    """What contract validation needs from keel.yml."""
+    """What contract validation needs from keel.yml (and the jinja context of contracts)."""
 
     keys: dict[str, list[str]]
     limit: int
     schedules: dict[str, str]
+    vars: dict[str, Any] = field(default_factory=dict)
+    target: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    entity_type_for: EntityTypeFor | None = None  # proposes entity_type when not declared
+
+    def renderer(self) -> Renderer:
+        return Renderer(self.vars, self.env, self.target)
 
     @classmethod
-    def of(cls, spec: ProjectFile | None, raw: Any) -> Frame | None:
+    def of(
+        cls,
+        spec: ProjectFile | None,
+        raw: Any,
+        env: dict[str, str] | None = None,
+        entity_type_for: EntityTypeFor | None = None,
+        extra_vars: dict[str, Any] | None = None,
+    ) -> Frame | None:
+        env = dict(os.environ) if env is None else env
         if spec is not None:
             return cls(
                 spec.metadata_tag.keys,
                 spec.metadata_tag.max_length,
                 {n: s.schedule for n, s in spec.sources.items()},
+                {**(extra_vars or {}), **spec.vars},
+                target_of(spec.warehouse, spec.name),
+                env,
+                entity_type_for,
             )
         if not isinstance(raw, dict):
             return None
@@ -77,7 +102,7 @@ class Frame:
             str(n): str(v.get("schedule", "hourly")) if isinstance(v, dict) else "hourly"
             for n, v in sources.items()
         }
-        return cls(keys, 256, schedules)
+        return cls(keys, 256, schedules, {}, target_of(Warehouse(), "keel"), env, entity_type_for)
 
 
 def check_project(spec: ProjectFile, raw: Any) -> list[Problem]:

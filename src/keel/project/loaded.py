@@ -12,6 +12,7 @@ from pathlib import Path
 
 from keel.errors import Problem, ProjectError
 from keel.project.models import DataTest, Freshness, KeelMeta, ProjectFile, SchemaSpec, SourceSpec
+from keel.project.tests_spec import ALIASES, KINDS, did_you_mean, runs_in_keel
 
 PROJECT_FILE = "keel.yml"
 CONTRACTS_DIR = "contracts"
@@ -47,6 +48,7 @@ class Stream:
     loaded_at_field: str | None
     file: str
     line: int
+    proposed: tuple[str, ...] = ()  # tag keys proposed by classification, not declared
 
     @property
     def key(self) -> str:
@@ -116,6 +118,26 @@ class Project:
                 out.extend(pattern.replace("{SOURCE}", canon(s)) for s in self.spec.sources)
             else:
                 out.append(canon(pattern))
+        return out
+
+    def not_run_tests(self) -> list[DataTest]:
+        """Tests kept and counted but not run by keel's gate (unknown to keel)."""
+        return [t for s in self.streams.values() for t in s.all_tests if not runs_in_keel(t)]
+
+    def not_run_warnings(self) -> list[str]:
+        """One warning per distinct test keel does not run, naming where it is written."""
+        by_name: dict[str, list[DataTest]] = {}
+        for test in self.not_run_tests():
+            by_name.setdefault(test.name, []).append(test)
+        out = []
+        for name, tests in sorted(by_name.items()):
+            where = ", ".join(f"{t.file}:{t.line}" for t in tests[:3])
+            more = f" and {len(tests) - 3} more" if len(tests) > 3 else ""
+            hint = did_you_mean(name, set(KINDS) | set(ALIASES))
+            out.append(
+                f"data test {name!r} is kept but not run by keel's gate "
+                f"({len(tests)} use(s): {where}{more})" + (f"; {hint}" if hint else "")
+            )
         return out
 
     def require_env(self, *paths: str) -> None:

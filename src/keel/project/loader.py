@@ -12,10 +12,12 @@ The validators live in :mod:`keel.project.load_project` (keel.yml) and
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from keel.errors import Problem, ProjectError
+from keel.project.dbt_project import read_dbt_project
 from keel.project.load_contract import check_relationships, load_contract
-from keel.project.load_project import Frame, read_project_file
+from keel.project.load_project import EntityTypeFor, Frame, read_project_file
 from keel.project.loaded import (
     CONTRACTS_DIR,
     PROJECT_FILE,
@@ -27,6 +29,7 @@ from keel.project.loaded import (
     schema_spec,
     tag_json,
 )
+from keel.project.yamlio import line_at
 
 __all__ = [
     "CONTRACTS_DIR",
@@ -42,7 +45,17 @@ __all__ = [
 ]
 
 
-def load_project(root: Path, env: dict[str, str] | None = None) -> Project:
+def load_project(
+    root: Path,
+    env: dict[str, str] | None = None,
+    entity_type_for: EntityTypeFor | None = None,
+) -> Project:
+    """Load and validate the project at ``root``.
+
+    ``entity_type_for(table, allowed)`` proposes a table's ``entity_type`` when its
+    contract does not declare one (the governance layer passes its classifier);
+    without it such a table simply has no entity_type in its tag.
+    """
     root = root.resolve()
     path = root / PROJECT_FILE
     if not path.exists():
@@ -60,11 +73,20 @@ def load_project(root: Path, env: dict[str, str] | None = None) -> Project:
     problems = list(read.problems)
     spec = read.spec
     streams: dict[str, Stream] = {}
-    frame = Frame.of(spec, read.raw)
     contracts_dir = root / CONTRACTS_DIR
-    files = sorted(contracts_dir.glob("*.yml")) + sorted(contracts_dir.glob("*.yaml"))
-    for file in files:
-        display = f"{CONTRACTS_DIR}/{file.name}"
+    files = [
+        (f, f"{CONTRACTS_DIR}/{f.name}")
+        for f in sorted(contracts_dir.glob("*.yml")) + sorted(contracts_dir.glob("*.yaml"))
+    ]
+    dbt_vars: dict[str, Any] = {}
+    if spec is not None and spec.dbt_project:
+        dbt, found = read_dbt_project(root, spec.dbt_project, line_at(read.raw, ["dbt_project"]))
+        problems += found
+        if dbt is not None:
+            files += dbt.files
+            dbt_vars = dbt.vars
+    frame = Frame.of(spec, read.raw, env, entity_type_for, dbt_vars)
+    for file, display in files:
         found_streams, found = load_contract(file, display, frame, env)
         problems += found
         for stream in found_streams:

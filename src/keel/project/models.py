@@ -135,6 +135,8 @@ class ProjectFile(Strict):
     airbyte: AirbyteApi | None = None
     serve: Serve = Serve()
     classification: Classification = Classification()
+    vars: dict[str, Any] = {}  # dbt's var(): values for the jinja in contracts
+    dbt_project: str | None = None  # a dbt project whose sources files are the contracts
 
     @field_validator("sources")
     @classmethod
@@ -189,6 +191,14 @@ class ColumnContract(Strict):
     quote: bool | None = None
     config: dict[str, Any] = {}
     constraints: list[Any] = []
+    docs: dict[str, Any] = {}
+    # accepted as dbt does (dbt-core 1.11 jsonschema ColumnProperties); keel does not use them
+    column_mask: Any = None
+    databricks_tags: Any = None
+    dimension: Any = None
+    entity: Any = None
+    granularity: Any = None
+    policy_tags: Any = None
 
 
 class TableContract(Strict):
@@ -204,6 +214,8 @@ class TableContract(Strict):
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
     external: dict[str, Any] | None = None
+    loader: str | None = None
+    docs: dict[str, Any] = {}
 
 
 class SourceContract(Strict):
@@ -219,8 +231,11 @@ class SourceContract(Strict):
     tags: list[str] = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
+    catalog: str | None = None
+    overrides: str | None = None
 
 
 class ContractFile(Strict):
     version: Literal[2]
-    sources: list[SourceContract]
+    sources: list[SourceContract] = []
+    anchors: list[Any] | None = None  # dbt 1.10+: a home for YAML anchors, otherwise unused

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from keel.errors import Problem
 from keel.project.loader import Stream
 from keel.project.models import DataTest
-from keel.project.tests_spec import parse_relation
+from keel.project.tests_spec import parse_relation, runs_in_keel
 from keel.publish.window import CDC_DELETED_AT
 
 Severity = Literal["error", "warn"]
@@ -148,6 +148,8 @@ def compile_checks(
         if column and column.upper() not in have:
             missing(column.upper(), stream.line, "meta.keel")
     for test in stream.all_tests:
+        if not runs_in_keel(test):
+            continue  # kept and counted; reported once when the project loads
         what = f"test {test.name!r}"
         column = test.column.upper() if test.column else None
         if column and column not in have:
