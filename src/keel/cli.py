@@ -188,6 +188,12 @@ def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
         )
         tests = ", ".join(f"{k} {v}" for k, v in data["tests"]["sources"].items())
         console.line(f"  data tests per source:          {tests}")
+        if data["tests"]["not_run"]:
+            kept = ", ".join(f"{k} {v}" for k, v in data["tests"]["not_run"].items())
+            console.line(f"  kept, not run by keel's gate:   {kept}")
+        if data["proposed"]:
+            proposed = ", ".join(f"{p['object']} {p['key']}={p['value']}" for p in data["proposed"])
+            console.line(f"  proposed, not declared:         {proposed}")
         console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
         for note in report.notes:
             console.line(f"  note: {note}", style="yellow")

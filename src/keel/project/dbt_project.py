@@ -10,6 +10,7 @@ lives; files describing only models are skipped.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,5 @@ def _has_sources(path: Path) -> bool:
 
 
 def _display(path: Path, keel_root: Path) -> str:
-    try:
-        return path.relative_to(keel_root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The path as the user would write it from the keel project (``../dbt/models/x.yml``)."""
+    return Path(os.path.relpath(path, keel_root)).as_posix()
