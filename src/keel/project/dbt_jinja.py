@@ -24,6 +24,7 @@ keel knows what a dbt run would know without a warehouse connection: vars from
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable, Iterator, Mapping
 from itertools import chain, islice
@@ -92,6 +93,10 @@ class Renderer:
         self._vars = dict(variables)
         self._env = env
         self._jinja = _Env(undefined=jinja2.StrictUndefined, autoescape=False)
+        # dbt's type filters: as_text keeps a string, the others convert it
+        self._jinja.filters.update(
+            as_text=str, as_native=_literal, as_bool=_literal, as_number=_literal
+        )
         self._context: dict[str, Any] = {
             "var": self._var,
             "env_var": self._env_var,
@@ -140,6 +145,13 @@ class Renderer:
             raise RenderError(f"refused by the jinja sandbox: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise RenderError(f"cannot render: {exc}") from exc
+
+
+def _literal(value: Any) -> Any:
+    try:
+        return ast.literal_eval(value) if isinstance(value, str) else value
+    except (ValueError, SyntaxError):
+        return value
 
 
 def _fromjson(text: str, default: Any = None) -> Any:

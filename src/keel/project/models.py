@@ -187,7 +187,7 @@ class ColumnContract(Strict):
     data_type: str | None = None
     meta: dict[str, Any] = {}
     data_tests: list[DataTest] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     quote: bool | None = None
     config: dict[str, Any] = {}
     constraints: list[Any] = []
@@ -210,7 +210,7 @@ class TableContract(Strict):
     freshness: Freshness | None = None
     columns: list[ColumnContract] = []
     data_tests: list[DataTest] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
     external: dict[str, Any] | None = None
@@ -228,11 +228,11 @@ class SourceContract(Strict):
     loaded_at_field: str | None = None
     freshness: Freshness | None = None
     tables: list[TableContract] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
     catalog: str | None = None
-    overrides: str | None = None
+    overrides: Any = None  # deprecated in dbt 1.10; accepted, unused
 
 
 class ContractFile(Strict):
