@@ -44,14 +44,26 @@ def main(debug: bool) -> None:
     help="The warehouse engine the project targets.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
+@click.option(
+    "--from-dbt",
+    "from_dbt",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Read contracts from this dbt project's sources files, where they live.",
+)
 @command
 def init(
-    directory: Path, engine: str, force: bool, project_dir: Path, json_mode: bool, console: Console
+    directory: Path,
+    engine: str,
+    force: bool,
+    from_dbt: Path | None,
+    project_dir: Path,
+    json_mode: bool,
+    console: Console,
 ) -> None:
     """Write the Sophia AI project (keel.yml and contracts/) into DIRECTORY."""
     from keel.project.init import write_project
 
-    paths = write_project(directory, engine=engine, force=force)
+    paths = write_project(directory, engine=engine, force=force, from_dbt=from_dbt)
     if json_mode:
         console.emit_json({"directory": str(directory), "files": [str(p) for p in paths]})
         return

@@ -95,3 +95,17 @@ def _has_sources(path: Path) -> bool:
 def _display(path: Path, keel_root: Path) -> str:
     """The path as the user would write it from the keel project (``../dbt/models/x.yml``)."""
     return Path(os.path.relpath(path, keel_root)).as_posix()
+
+
+def source_names(project: DbtProject) -> list[str]:
+    """The names of the sources its files declare (as written; names are rarely jinja)."""
+    names: list[str] = []
+    for path, display in project.files:
+        raw, problems = load_yaml(path, display)
+        if problems or not isinstance(raw, dict) or not isinstance(raw.get("sources"), list):
+            continue
+        for src in raw["sources"]:
+            name = src.get("name") if isinstance(src, dict) else None
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+    return names

@@ -135,3 +135,24 @@ def test_a_public_sector_file_and_a_dbt_project_read_in_place(
     assert data["tests"]["sources"]["transit"] == 8
     assert data["tests"]["sources"]["zuora"] == 3
     assert data["tests"]["not_run"] == {"dbt_expectations.expect_table_columns_to_match_set": 1}
+
+
+def test_keel_init_from_dbt_points_at_the_dbt_project(
+    tmp_path: Path, keel: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SNOWFLAKE_LOAD_DATABASE", "RAW")
+    dbt_dir = tmp_path / "analytics_dbt"
+    shutil.copytree(FIXTURES / "analytics_dbt", dbt_dir)
+    root = tmp_path / "keel"
+    r = keel("init", str(root), "--from-dbt", str(dbt_dir))
+    assert r.exit_code == 0, r.stderr
+    doc = yaml.safe_load((root / "keel.yml").read_text())
+    assert doc["dbt_project"] == "../analytics_dbt"
+    assert list(doc["sources"]) == ["zuora"]
+    assert list((root / "contracts").glob("*.yml")) == []  # nothing copied
+    assert keel("plan", project=root).exit_code == 0
+    assert sorted(load_project(root).streams) == [
+        "zuora.account",
+        "zuora.invoice_item",
+        "zuora.rate_plan_charge",
+    ]
