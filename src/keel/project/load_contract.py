@@ -26,7 +26,7 @@ from keel.project.models import (
     TableContract,
 )
 from keel.project.problems import check_length, check_tag_meta, pydantic_problems
-from keel.project.tests_spec import did_you_mean, normalise_test, parse_relation
+from keel.project.tests_spec import did_you_mean, normalise_test, parse_relation, runs_in_keel
 from keel.project.yamlio import LDict, LList, line_at, load_yaml, substitute_env
 
 KEEL_META_KEYS = set(KeelMeta.model_fields)
@@ -217,7 +217,12 @@ class _Table:
             self.column(src, table, ci, col, pk, cursor) for ci, col in enumerate(table.columns)
         ]
         for test in [t for c in columns for t in c.tests] + list(table.data_tests):
-            if test.column and table.columns and test.column not in col_names:
+            if (
+                test.column
+                and table.columns
+                and test.column not in col_names
+                and runs_in_keel(test)
+            ):
                 self.problem(
                     test.line,
                     f"{what}: test {test.name!r} names column "
