@@ -28,14 +28,12 @@ import ast
 import json
 from collections.abc import Callable, Iterator, Mapping
 from itertools import chain, islice
-from typing import Any
-
-import jinja2
-import jinja2.nativetypes
-import jinja2.sandbox
-from jinja2.exceptions import SecurityError
+from typing import TYPE_CHECKING, Any
 
 from keel.project.models import Warehouse
+
+if TYPE_CHECKING:
+    import jinja2
 
 SECRET_PREFIX = "DBT_ENV_SECRET_"
 _MARKERS = ("{{", "{%", "{#")
@@ -45,8 +43,20 @@ class RenderError(Exception):
     """A template that dbt would also refuse; the message says why."""
 
 
-class _Env(jinja2.sandbox.ImmutableSandboxedEnvironment):
-    code_generator_class = jinja2.nativetypes.NativeCodeGenerator
+def _environment() -> jinja2.Environment:
+    """jinja's immutable sandbox with native types (imported only when a file has jinja:
+    most contracts have none, and jinja2 costs a noticeable share of start-up)."""
+    import jinja2
+    import jinja2.nativetypes
+    import jinja2.sandbox
+
+    class _Env(jinja2.sandbox.ImmutableSandboxedEnvironment):
+        code_generator_class = jinja2.nativetypes.NativeCodeGenerator
+
+    env = _Env(undefined=jinja2.StrictUndefined, autoescape=False)
+    # dbt's type filters: as_text keeps a string, the others convert it
+    env.filters.update(as_text=str, as_native=_literal, as_bool=_literal, as_number=_literal)
+    return env
 
 
 def _native(nodes: Iterator[Any]) -> Any:
@@ -92,11 +102,7 @@ class Renderer:
     ) -> None:
         self._vars = dict(variables)
         self._env = env
-        self._jinja = _Env(undefined=jinja2.StrictUndefined, autoescape=False)
-        # dbt's type filters: as_text keeps a string, the others convert it
-        self._jinja.filters.update(
-            as_text=str, as_native=_literal, as_bool=_literal, as_number=_literal
-        )
+        self._jinja: jinja2.Environment | None = None
         self._context: dict[str, Any] = {
             "var": self._var,
             "env_var": self._env_var,
@@ -130,6 +136,10 @@ class Renderer:
         """Render one value; strings without jinja come back unchanged."""
         if not isinstance(value, str) or not any(m in value for m in _MARKERS):
             return value
+        import jinja2
+
+        if self._jinja is None:
+            self._jinja = _environment()
         try:
             template = self._jinja.from_string(value)
             return _native(template.root_render_func(template.new_context(self._context)))
@@ -141,7 +151,7 @@ class Renderer:
             raise RenderError(
                 f"{exc.message} (keel renders var, env_var and target; other calls need a dbt run)"
             ) from exc
-        except SecurityError as exc:
+        except jinja2.exceptions.SecurityError as exc:
             raise RenderError(f"refused by the jinja sandbox: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise RenderError(f"cannot render: {exc}") from exc

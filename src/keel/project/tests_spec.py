@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keel.errors import Problem
+from keel.project.dbt_jinja import RenderError
 from keel.project.models import DataTest
 
 
@@ -181,7 +182,10 @@ def normalise_test(
         return None, [Problem(file, line, f"test {written!r}: expected a mapping of arguments")]
     name = ALIASES.get(written, written)
     kind = KINDS.get(name)
-    config = dict(body.get("config") or {}) if isinstance(body.get("config"), dict) else {}
+    for block in ("config", "arguments"):
+        if body.get(block) is not None and not isinstance(body.get(block), dict):
+            return None, [Problem(file, line, f"test {written!r}: {block} must be a mapping")]
+    config = dict(body.get("config") or {})
     args: dict[str, Any] = dict(body.get("arguments") or {})
     for key, value in body.items():
         if key in {"config", "arguments", "name", "description", "test_name"}:
@@ -195,8 +199,11 @@ def normalise_test(
     if "column_name" in args:
         column = str(args.pop("column_name"))
     if kind is not None and render is not None:
-        args = {k: _render_deep(v, render) for k, v in args.items()}
-        config = {k: _render_deep(v, render) for k, v in config.items()}
+        try:
+            args = {k: _render_deep(v, render) for k, v in args.items()}
+            config = {k: _render_deep(v, render) for k, v in config.items()}
+        except RenderError as exc:
+            return None, [Problem(file, line, f"test {written!r}: cannot render: {exc}")]
     if config.get("enabled") is False:
         return None, []
     if kind is None or UNSUPPORTED_ARGS & set(args):
