@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     import jinja2
 
 SECRET_PREFIX = "DBT_ENV_SECRET_"
+MAX_POWER = 1000
+MAX_OUTPUT = 1_000_000
 _MARKERS = ("{{", "{%", "{#")
 
 
@@ -52,6 +54,20 @@ def _environment() -> jinja2.Environment:
 
     class _Env(jinja2.sandbox.ImmutableSandboxedEnvironment):
         code_generator_class = jinja2.nativetypes.NativeCodeGenerator
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            # bounded: no gigabyte strings ('x' * 10**9) or huge powers from one line
+            if operator == "**" and isinstance(right, int) and abs(right) > MAX_POWER:
+                raise jinja2.exceptions.SecurityError(f"exponent over {MAX_POWER}")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    sized = isinstance(seq, str | list | tuple) and isinstance(n, int)
+                    if sized and len(seq) * n > MAX_OUTPUT:
+                        raise jinja2.exceptions.SecurityError(
+                            f"a repeated value over {MAX_OUTPUT:,} items"
+                        )
+            return super().call_binop(context, operator, left, right)
 
     env = _Env(undefined=jinja2.StrictUndefined, autoescape=False)
     # dbt's type filters: as_text keeps a string, the others convert it

@@ -54,6 +54,8 @@ def test_project_vars_win_over_defaults() -> None:
         ("{{ ref('x') }}", "'ref' is undefined"),
         ("{{ var('a', 1) ", "jinja syntax error"),
         ("{{ ''.__class__.__mro__ }}", "sandbox"),
+        ("{{ 'x' * 10 ** 9 }}", "sandbox"),
+        ("{{ 2 ** 100000 }}", "sandbox"),
     ],
 )
 def test_what_cannot_be_known_without_a_run_is_a_clear_error(template: str, message: str) -> None:
