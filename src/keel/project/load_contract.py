@@ -7,6 +7,7 @@ against ``keel.yml`` (sources, tag keys, ``meta.keel``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,9 @@ def load_contract(
         return [], [Problem(display, 1, "expected a mapping with version: 2 and sources")]
     raw, _ = substitute_env(raw, env)
     _drop_extensions(raw)
-    renderer = (frame or Frame({}, 256, {})).renderer()
+    renderer = (
+        frame or Frame({}, 256, {}, env=dict(os.environ) if env is None else env)
+    ).renderer()
 
     def report(container: Any, key: str | int, message: str) -> None:
         line = line_at(container, [key])
