@@ -271,3 +271,52 @@ def test_expect_table_row_count_to_be_between_with_row_condition_and_strictly(
     assert result(report, "items", "row_count").status == "pass"
     # 4 rows, strictly < 3 fails
     assert result(report, "items", "row_count#2").status == "fail"
+
+
+def test_clean_batches_pass_every_package_test(kit: Make) -> None:
+    """The passing side of the tests above: rows chosen so that, by each package's SQL,
+    no row (or group, or aggregate) fails; NULLs included where the package lets them
+    pass."""
+    rel = {
+        "dbt_utils.relationships_where": {
+            "to": "source('hubspot', 'companies')",
+            "field": "id",
+            "from_condition": "kind <> 'test'",
+        }
+    }
+    spec = items(
+        {
+            "code": [
+                {"dbt_expectations.expect_column_values_to_match_regex": {"regex": "^c[0-9]$"}},
+                rel,
+            ],
+            "name": ["dbt_expectations.expect_column_values_to_be_unique"],
+            "kind": [{"dbt_utils.not_accepted_values": {"values": ["spam"]}}],
+            "score": [
+                {"dbt_expectations.expect_column_values_to_be_between": {"min_value": 0}},
+            ],
+        },
+        table_tests=[
+            {
+                "dbt_utils.unique_combination_of_columns": {
+                    "combination_of_columns": ["kind", "name"]
+                }
+            },
+            {"dbt_utils.recency": {"field": "updated_at", "datepart": "day", "interval": 2}},
+        ],
+    )
+    k = kit([companies(), spec])
+    k.land("companies", [{"id": "c1", "name": "a"}])
+    land(
+        k,
+        [
+            {"code": "c1", "kind": "a", "name": "x", "score": 0},
+            {"code": None, "kind": "b", "name": "y", "score": None},  # NULLs pass
+            {"code": "c9", "kind": "test", "name": None, "score": 3},  # from_condition false
+        ],
+    )
+    report = k.gate()
+    failing = [r.check.id for r in report.stream("items").checks if r.status != "pass"]
+    # c9 matches ^c[0-9]$; it has no parent, but its row fails from_condition: not tested
+    assert failing == []
+    assert report.stream("items").status == "passed"
