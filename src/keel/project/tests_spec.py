@@ -301,12 +301,12 @@ def _check_args(
                 f"test 'relationships': to must be source('name', 'table'), not {args['to']!r}",
             )
         )
-    if name == "recency" and str(args.get("datepart", "")).lower() not in DATEPARTS:
+    if name == "recency" and str(args.get("datepart", "")).lower() not in DATEPARTS | MONTH_PARTS:
         problems.append(
             Problem(
                 file,
                 line,
-                f"test 'recency': datepart must be one of {', '.join(DATEPARTS)}, "
+                f"test 'recency': datepart must be one of {', '.join(DATEPARTS | MONTH_PARTS)}, "
                 f"not {args.get('datepart')!r}",
             )
         )
@@ -336,7 +336,9 @@ def _check_args(
     return problems
 
 
+# dbt's dateadd dateparts: fixed lengths in seconds, and calendar ones in months
 DATEPARTS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+MONTH_PARTS = {"month": 1, "quarter": 3, "year": 12}
 
 
 def parse_relation(text: str) -> tuple[str, str] | None:

@@ -7,7 +7,7 @@ import datetime as dt
 import decimal
 from collections.abc import Mapping
 
-from keel.project.tests_spec import DATEPARTS
+from keel.project.tests_spec import DATEPARTS, MONTH_PARTS
 from keel.publish.window import utc
 from keel.quality.checks import Check
 from keel.quality.model import CheckResult, CheckStatus
@@ -58,8 +58,9 @@ def table_result(check: Check, values: Mapping[str, object], now: dt.datetime) -
     ]
     if not newest:  # max() is NULL: dbt's comparison returns no row
         return CheckResult(check, "pass", 0, None, "no rows to judge")
-    seconds = int(check.args["interval"]) * DATEPARTS[str(check.args["datepart"]).lower()]
-    threshold = now - dt.timedelta(seconds=seconds)
+    threshold = recency_threshold(
+        now, str(check.args["datepart"]).lower(), int(check.args["interval"])
+    )
     most_recent = max(newest)
     if check.args.get("ignore_time_component"):
         failing = most_recent.date() < threshold.date()
@@ -70,3 +71,16 @@ def table_result(check: Check, values: Mapping[str, object], now: dt.datetime) -
         f"expected at or after {threshold.isoformat()}"
     )
     return CheckResult(check, _status(check, failing), int(failing), None, text)
+
+
+def recency_threshold(now: dt.datetime, datepart: str, interval: int) -> dt.datetime:
+    """``dateadd(datepart, -interval, now)``: calendar months keep the day of the month,
+    clamped to the month's last day (as warehouses' DATEADD does)."""
+    if datepart in DATEPARTS:
+        return now - dt.timedelta(seconds=interval * DATEPARTS[datepart])
+    months = now.year * 12 + now.month - 1 - interval * MONTH_PARTS[datepart]
+    year, month = divmod(months, 12)
+    month += 1
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (following - dt.timedelta(days=1)).day
+    return now.replace(year=year, month=month, day=min(now.day, last_day))

@@ -320,3 +320,16 @@ def test_clean_batches_pass_every_package_test(kit: Make) -> None:
     # c9 matches ^c[0-9]$; it has no parent, but its row fails from_condition: not tested
     assert failing == []
     assert report.stream("items").status == "passed"
+
+
+def test_recency_calendar_dateparts_subtract_months() -> None:
+    import datetime as dt
+
+    from keel.quality.package_eval import recency_threshold
+
+    now = dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)
+    # dateadd(month, -1, 2026-03-31) is the last day of February
+    assert recency_threshold(now, "month", 1) == dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)
+    assert recency_threshold(now, "quarter", 1) == dt.datetime(2025, 12, 31, 12, tzinfo=dt.UTC)
+    assert recency_threshold(now, "year", 2) == dt.datetime(2024, 3, 31, 12, tzinfo=dt.UTC)
+    assert recency_threshold(now, "day", 2) == dt.datetime(2026, 3, 29, 12, tzinfo=dt.UTC)
