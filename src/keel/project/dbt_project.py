@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.errors import Problem
-from keel.project.yamlio import line_at, load_yaml
+from keel.project.yamlio import MAX_FILE_BYTES, line_at, load_yaml
 
 DBT_PROJECT_FILE = "dbt_project.yml"
 MAX_FILES = 5000
@@ -84,8 +84,11 @@ def _vars(block: Any, project_name: str) -> dict[str, Any]:
 
 
 def _has_sources(path: Path) -> bool:
-    """A cheap look at the file's top-level keys (no YAML parse of model files)."""
+    """A cheap look at the file's top-level keys (no YAML parse of model files); a file
+    over the size cap is kept, so that loading it reports the cap with its name."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return True
         with path.open("rb") as handle:
             return any(line.startswith(b"sources:") for line in handle)
     except OSError:
