@@ -139,3 +139,51 @@ def test_package_tests_on_postgres(pg_project: Callable[..., Path], pg_db: Any) 
         # (a,x) twice: 1 combination, 2 rows; (spam,NULL) and (test,NULL) differ
         "unique_combination_of_columns": ("fail", 2, 1),
     }
+
+
+def test_null_safe_duplicates_see_the_promoted_table_on_postgres(
+    pg_project: Callable[..., Path], pg_db: Any
+) -> None:
+    from keel.publish.promote import promote
+
+    spec = table(
+        "pairs",
+        "product",
+        [col("id"), col("kind"), col("name"), col("updated_at", "timestamp")],
+        tests=[
+            {
+                "dbt_utils.unique_combination_of_columns": {
+                    "combination_of_columns": ["kind", "name"]
+                }
+            }
+        ],
+    )
+    root = pg_project()
+    for f in (root / "contracts").glob("*.yml"):
+        f.unlink()
+    doc = {"version": 2, "sources": [{"name": "hubspot", "tables": [spec]}]}
+    (root / "contracts" / "hubspot.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    with Context(root) as ctx:
+        ctx.apply()
+    pg_db.sql(
+        "CREATE TABLE hubspot_data_raw.pairs (id text, kind text, name text, "
+        f"updated_at timestamptz, {RAW})"
+    )
+
+    def land(rows: list[tuple[Any, ...]], hour: int) -> None:
+        values = ", ".join(
+            "(" + ", ".join("NULL" if v is None else f"'{v}'" for v in r) + ", "
+            f"'2026-01-01T00:00:00Z', md5(random()::text), '2026-01-01T{hour:02d}:00:00Z', "
+            "'{}', 1)"
+            for r in rows
+        )
+        pg_db.sql(f"INSERT INTO hubspot_data_raw.pairs VALUES {values}")
+
+    land([("p1", "a", None), ("p2", "b", "x")], 1)  # distinct combinations
+    with Context(root) as ctx:
+        assert promote(ctx.project, ctx.adapter, "hubspot").stream("pairs").status == "promoted"
+    land([("p3", "a", None)], 2)  # repeats the published (a, NULL): NULLs group together
+    with Context(root) as ctx:
+        report = gate(ctx.project, ctx.adapter, "hubspot")
+    r = next(c for c in report.stream("pairs").checks if c.check.name != "schema")
+    assert (r.status, r.failing_rows, r.failing_values) == ("fail", 1, 1)
