@@ -39,6 +39,9 @@ class AuditReport:
     violations: list[Violation] = field(default_factory=list)
     rbac_enforced: bool = True
     notes: list[str] = field(default_factory=list)
+    # tags a contract does not declare, proposed by classification: {object, key, value}
+    proposed: list[dict[str, str]] = field(default_factory=list)
+    not_run: dict[str, int] = field(default_factory=dict)  # tests kept, not run by the gate
 
     @property
     def ok(self) -> bool:
@@ -72,7 +75,8 @@ class AuditReport:
                 "enforced": self.rbac_enforced,
                 "violations": [v.to_dict() for v in self.of_kind(*rbac_kinds)],
             },
-            "tests": {"minimum": MIN_TESTS, "sources": self.tests},
+            "tests": {"minimum": MIN_TESTS, "sources": self.tests, "not_run": self.not_run},
+            "proposed": self.proposed,
             "connections": {"violations": [v.to_dict() for v in self.of_kind("connection")]},
             "violations": [v.to_dict() for v in self.violations],
             "notes": self.notes,
@@ -140,6 +144,14 @@ def audit(
                     f"source has {count} data tests; at least {MIN_TESTS} are required",
                 )
             )
+    proposed = [
+        {"object": f"{stream.key}", "key": key, "value": stream.tag[key], "origin": "proposed"}
+        for stream in project.streams.values()
+        for key in stream.proposed
+    ]
+    not_run: dict[str, int] = {}
+    for test in project.not_run_tests():
+        not_run[test.name] = not_run.get(test.name, 0) + 1
     notes = (
         []
         if rbac_enforced
@@ -154,6 +166,8 @@ def audit(
         v,
         rbac_enforced,
         notes,
+        proposed,
+        not_run,
     )
 
 

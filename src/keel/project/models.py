@@ -141,6 +141,8 @@ class ProjectFile(Strict):
     airbyte: AirbyteApi | None = None
     serve: Serve = Serve()
     classification: Classification = Classification()
+    vars: dict[str, Any] = {}  # dbt's var(): values for the jinja in contracts
+    dbt_project: str | None = None  # a dbt project whose sources files are the contracts
 
     @field_validator("sources")
     @classmethod
@@ -191,10 +193,18 @@ class ColumnContract(Strict):
     data_type: str | None = None
     meta: dict[str, Any] = {}
     data_tests: list[DataTest] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     quote: bool | None = None
     config: dict[str, Any] = {}
     constraints: list[Any] = []
+    docs: dict[str, Any] = {}
+    # accepted as dbt does (dbt-core 1.11 jsonschema ColumnProperties); keel does not use them
+    column_mask: Any = None
+    databricks_tags: Any = None
+    dimension: Any = None
+    entity: Any = None
+    granularity: Any = None
+    policy_tags: Any = None
 
 
 class TableContract(Strict):
@@ -206,10 +216,12 @@ class TableContract(Strict):
     freshness: Freshness | None = None
     columns: list[ColumnContract] = []
     data_tests: list[DataTest] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
     external: dict[str, Any] | None = None
+    loader: str | None = None
+    docs: dict[str, Any] = {}
 
 
 class SourceContract(Strict):
@@ -222,11 +234,14 @@ class SourceContract(Strict):
     loaded_at_field: str | None = None
     freshness: Freshness | None = None
     tables: list[TableContract] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
+    catalog: str | None = None
+    overrides: Any = None  # deprecated in dbt 1.10; accepted, unused
 
 
 class ContractFile(Strict):
     version: Literal[2]
-    sources: list[SourceContract]
+    sources: list[SourceContract] = []
+    anchors: list[Any] | None = None  # dbt 1.10+: a home for YAML anchors, otherwise unused
