@@ -27,7 +27,7 @@ def connect(path: str, read_only: bool = False) -> Any:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(path, read_only=read_only)
+        return harden(duckdb.connect(path, read_only=read_only))
     except duckdb.IOException as exc:
         text = str(exc)
         m = _LOCK.search(text)
@@ -38,6 +38,29 @@ def connect(path: str, read_only: bool = False) -> Any:
                 "Stop it, or run the command through the server's API."
             ) from exc
         raise WarehouseError(f"cannot open the warehouse file {path}: {text}") from exc
+
+
+# DuckDB's "Securing DuckDB" settings: with enable_external_access off no SQL can
+# read or write files (read_text, COPY ... TO, ATTACH) or reach the network; the
+# extension autoload/install switches stop a query from pulling code in; and
+# lock_configuration freezes every setting. Security settings only ever tighten in
+# a running process. TimeZone is fixed first: setting it loads the ICU extension,
+# which is no longer possible once files are off limits.
+HARDENING = (
+    "SET TimeZone = 'UTC'",
+    "SET enable_external_access = false",
+    "SET autoload_known_extensions = false",
+    "SET autoinstall_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
+
+
+def harden(conn: Any) -> Any:
+    """``conn`` with file, network and extension access off and its settings locked."""
+    for statement in HARDENING:
+        conn.execute(statement)
+    return conn
 
 
 class DuckDBAdapter(Adapter):

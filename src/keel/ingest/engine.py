@@ -102,7 +102,9 @@ class DuckDBEngine:
 
     def prepare_session(self) -> None:
         """Timestamps without an offset are UTC, as in Airbyte's destinations."""
-        self.run(f"SET TimeZone = {self.lit('UTC')}")
+        # a hardened connection (keel.adapters.duckdb.harden) is already UTC and locked
+        if self.fetch("SELECT current_setting('TimeZone')") != [("UTC",)]:
+            self.run(f"SET TimeZone = {self.lit('UTC')}")
 
     def ensure_schema(self, schema: str) -> None:
         self.run(f"CREATE SCHEMA IF NOT EXISTS {self.ident(schema)}")

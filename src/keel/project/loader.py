@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from keel.errors import Problem, ProjectError
+from keel.project.fragments import check_fragments
 from keel.project.models import (
     ContractFile,
     DataTest,
@@ -263,6 +264,8 @@ def load_project(root: Path, env: dict[str, str] | None = None) -> Project:
                 )
             streams[stream.key] = stream
     problems += _check_relationships(streams)
+    if spec is not None:  # contract SQL parsed in the engine's dialect (keel.project.fragments)
+        problems += check_fragments(spec.warehouse.engine, streams.values())
     if problems or spec is None:
         raise ProjectError(problems or [Problem(PROJECT_FILE, None, "empty project file")])
     return Project(root=root, spec=spec, streams=streams, missing_env=missing)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from keel.errors import Problem
+from keel.project.fragments import FragmentError, fragment_sql
 from keel.project.loader import Stream
 from keel.project.models import DataTest
 from keel.project.tests_spec import parse_relation
@@ -103,6 +104,7 @@ def compile_checks(
     stream: Stream,
     raw_columns: Sequence[str],
     parent_columns: Mapping[str, Sequence[str] | None],
+    dialect: str = "duckdb",
 ) -> tuple[list[Check], list[Problem]]:
     """The checks of ``stream`` and the problems that prevent running them.
 
@@ -127,16 +129,19 @@ def compile_checks(
             )
         )
 
-    def fragment(text: str, line: int, what: str) -> None:
-        why = check_fragment(text)
-        if why:
+    def fragment(text: str, line: int, what: str, column: str | None = None) -> str:
+        # parsed and re-rendered by keel.project.fragments: the gate runs only checked SQL
+        try:
+            return fragment_sql(text, dialect, have, column)
+        except FragmentError as why:
             problems.append(
                 Problem(
                     stream.file,
                     line,
-                    f"table {stream.key}: {what} is not a SQL expression ({why}): {text!r}",
+                    f"table {stream.key}: {what} is not a SQL expression ({why}): {text[:200]!r}",
                 )
             )
+            return text
 
     def add(name: str, column: str | None, **kw: Any) -> None:
         base = f"{name}.{column}" if column else name
@@ -155,7 +160,8 @@ def compile_checks(
             continue
         where = _where(test)
         if where:
-            fragment(where, test.line, f"{what}: where")
+            where = fragment(where, test.line, f"{what}: where")
+        args = dict(test.args)
         if test.name == "relationships":
             rel = parse_relation(str(test.args.get("to", "")))
             field_name = str(test.args.get("field", "")).upper()
@@ -173,12 +179,13 @@ def compile_checks(
                         )
                     )
         if test.name == "expression":
-            fragment(str(test.args.get("expression", "")), test.line, f"{what}: expression")
+            expr = str(test.args.get("expression", ""))
+            args["expression_sql"] = fragment(expr, test.line, f"{what}: expression", column)
         if test.name == "accepted_range":
             for bound in ("min_value", "max_value"):
                 value = test.args.get(bound)
                 if isinstance(value, str):
-                    fragment(value, test.line, f"{what}: {bound}")
+                    args[bound] = fragment(value, test.line, f"{what}: {bound}")
         if test.name == "accepted_values" and test.args.get("quote") is False:
             for value in test.args.get("values", []):
                 if not isinstance(value, int | float | bool):
@@ -197,7 +204,7 @@ def compile_checks(
             column,
             severity=test.severity,
             where=where,
-            args=dict(test.args),
+            args=args,
             file=test.file,
             line=test.line,
         )
@@ -240,13 +247,14 @@ def compile_checks(
                             f"(minute, hour, day), not {dict(spec_after)!r}",
                         )
                     )
+            filter_sql = fresh.filter
             if fresh.filter:
-                fragment(fresh.filter, stream.line, "freshness.filter")
+                filter_sql = fragment(fresh.filter, stream.line, "freshness.filter")
             add(
                 "freshness",
                 column,
                 severity="error" if fresh.error_after else "warn",
-                where=fresh.filter,
+                where=filter_sql,
                 args={
                     "warn_after": _seconds(fresh.warn_after),
                     "error_after": _seconds(fresh.error_after),

@@ -182,7 +182,9 @@ class GateRun:
             raw = self.raw_columns(s)
             if raw is None:
                 continue  # nothing landed yet: reported as empty, checked once it has
-            checks, found = compile_checks(s, [c for c, _ in raw], parent_cols)
+            checks, found = compile_checks(
+                s, [c for c, _ in raw], parent_cols, self.adapter.dialect.name
+            )
             self.checks[s.key] = checks
             problems += found
         if problems:

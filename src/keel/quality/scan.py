@@ -201,6 +201,8 @@ class ScanBuilder:
                     parts.append(f"{c} {op} {self._bound(args[key])}")
             return f"NOT ({' AND '.join(parts)})"
         if check.name == "expression":
+            if "expression_sql" in args:  # checked and rendered by keel.project.fragments
+                return f"NOT ({args['expression_sql']})"
             expr = str(args.get("expression"))
             return f"NOT ({c} {expr})" if check.column else f"NOT ({expr})"
         if check.name == "relationships":
