@@ -97,6 +97,8 @@ class _AlertLoop:
 def run(app: Any, host: str, port: int) -> None:
     import uvicorn
 
+    from keel.events import deadline
+
     listen_on(app, host, port)
     uvicorn.run(
         app,
@@ -105,4 +107,5 @@ def run(app: Any, host: str, port: int) -> None:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=30,
+        http=deadline.protocol(),  # slow-loris connections closed (keel.events.deadline)
     )

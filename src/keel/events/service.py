@@ -182,6 +182,14 @@ class EventService:
                         if not fut.done():
                             fut.set_exception(exc)
                     continue
+                except Exception as exc:  # a bug must not stop the intake: log, count, go on
+                    log.exception("storing %d event(s) failed unexpectedly", len(batch))
+                    self.metrics.inc("keel_events_errors_total", stage="intake")
+                    failed = KeelError(f"internal error storing the event ({type(exc).__name__})")
+                    for _, _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(failed)
+                    continue
                 for (_, _, fut), answer in zip(batch, answers, strict=True):
                     if not fut.done():
                         fut.set_result(answer)
