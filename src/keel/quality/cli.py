@@ -108,6 +108,7 @@ def report_from_dict(data: dict[str, Any]) -> SourceReport:
                 reason=s.get("reason"),
                 samples=s.get("samples") or {},
                 notes=s.get("notes") or [],
+                masked=s.get("masked") or {},
             )
         )
     t = data.get("transform")

@@ -94,6 +94,7 @@ class StreamReport:
     reason: str | None = None  # why blocked (or why nothing happened)
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # check id -> rows
     notes: list[str] = field(default_factory=list)
+    masked: dict[str, str] = field(default_factory=dict)  # sample column -> why masked
 
     @property
     def key(self) -> str:
@@ -115,6 +116,7 @@ class StreamReport:
             "checks": [r.to_dict() for r in self.checks],
             "reason": self.reason,
             "samples": self.samples,
+            "masked": self.masked,
             "notes": self.notes,
         }
 
