@@ -80,6 +80,7 @@ def ingest_sources(
                 progress=progress,
                 cursors=cursors,
                 primary_keys=keys,
+                timeouts=spec.timeouts.model_dump(),
             )
         )
     return results

@@ -73,6 +73,17 @@ class Transform(Strict):
     command: list[str] | None = None
 
 
+class ConnectorTimeouts(Strict):
+    """Seconds each connector command may take; ``read_idle``: longest time without
+    output during ``read`` (keel.ingest.guard). The process group is killed after."""
+
+    spec: float = Field(300, gt=0)
+    check: float = Field(300, gt=0)
+    discover: float = Field(900, gt=0)
+    read: float = Field(86400, gt=0)
+    read_idle: float = Field(900, gt=0)
+
+
 class SourceSpec(Strict):
     description: str | None = None
     schedule: Schedule = "hourly"
@@ -81,6 +92,7 @@ class SourceSpec(Strict):
     config: dict[str, Any] = {}
     streams: list[str] | None = None
     transform: Transform | None = None
+    timeouts: ConnectorTimeouts = ConnectorTimeouts()
 
 
 class SlackAlerts(Strict):
