@@ -25,6 +25,7 @@ from keel.project.models import (
     SchemaSpec,
     SourceSpec,
 )
+from keel.project.names import check_names
 from keel.project.tests_spec import did_you_mean, normalise_test, parse_relation
 from keel.project.yamlio import LDict, LList, line_at, load_yaml, substitute_env
 
@@ -266,6 +267,7 @@ def load_project(root: Path, env: dict[str, str] | None = None) -> Project:
     problems += _check_relationships(streams)
     if spec is not None:  # contract SQL parsed in the engine's dialect (keel.project.fragments)
         problems += check_fragments(spec.warehouse.engine, streams.values())
+        problems += check_names(spec, raw, streams)  # keel.project.names
     if problems or spec is None:
         raise ProjectError(problems or [Problem(PROJECT_FILE, None, "empty project file")])
     return Project(root=root, spec=spec, streams=streams, missing_env=missing)
