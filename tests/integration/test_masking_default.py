@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from tests.support.gatekit import Kit, col, table
 
 from keel.alerts.api import notify, sender_for
 from keel.context import Context
 from keel.events.status import status_data
+from keel.quality.gate import gate
 
 Make = Callable[..., Kit]
 SECRETS = ("jane.doe@example.com", "+1 415 555 0199", "x.y@example.org", "4155550199")
@@ -120,3 +124,35 @@ def test_tagged_harmless_columns_stay_visible(kit: Make) -> None:
     stream = k.gate().streams[0]
     assert stream.samples["not_null.NAME"][0]["contact_email"] == "role@example.com"
     assert "contact_email" not in stream.masked
+
+
+@pytest.mark.postgres
+def test_untagged_personal_columns_are_masked_on_postgres(
+    pg_project: Callable[..., Path], pg_db: Any
+) -> None:
+    root = pg_project()
+    for f in (root / "contracts").glob("*.yml"):
+        f.unlink()
+    doc = {"version": 2, "sources": [{"name": "hubspot", "tables": [people()]}]}
+    (root / "contracts" / "hubspot.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    with Context(root) as ctx:
+        ctx.apply()
+    pg_db.sql(
+        "CREATE TABLE hubspot_data_raw.people (id text, name text, updated_at timestamptz, "
+        "contact_email text, mobile text, ref text, _airbyte_raw_id text, "
+        "_airbyte_extracted_at timestamptz, _airbyte_meta jsonb, _airbyte_generation_id bigint)",
+        "INSERT INTO hubspot_data_raw.people VALUES "
+        f"('p1', NULL, now(), '{SECRETS[0]}', '{SECRETS[1]}', '{SECRETS[2]}', 'r1', "
+        "'2026-01-01T01:00:00Z', '{}', 1), "
+        f"('p2', NULL, now(), 'a.b@example.net', '{SECRETS[3]}', 'c.d@example.org', 'r2', "
+        "'2026-01-01T01:00:00Z', '{}', 1)",
+    )
+    with Context(root) as ctx:
+        report = gate(ctx.project, ctx.adapter, "hubspot")
+        stream = report.streams[0]
+        assert stream.status == "blocked"
+        assert set(stream.masked) == {"contact_email", "mobile", "ref"}
+        assert {r["id"] for r in stream.samples["not_null.NAME"]} == {"p1", "p2"}
+        assert leaked(json.dumps(report.to_dict())) == []
+        assert leaked(json.dumps(status_data(ctx.adapter, ctx.project), default=str)) == []
+    assert leaked(str(pg_db.rows("SELECT * FROM sophia_ops.keel_dq_failures"))) == []

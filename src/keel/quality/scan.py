@@ -16,8 +16,8 @@ A row is *live* when it wins and is not a delete: only live rows reach the
 promoted table, so only they are judged (checks see the table after the MERGE).
 Flags are integers, never NULL, so ``SUM`` counts failing rows and the
 quarantine reads "any error flag set". Contract SQL (``where``, ``expression``,
-range bounds) is embedded in parentheses after :func:`keel.quality.checks.check_fragment`
-accepted it; everything else is quoted by the adapter.
+range bounds) is embedded in parentheses as rendered by :mod:`keel.project.fragments`
+after it parsed and checked it; everything else is quoted by the adapter.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ class ScanBuilder:
 
     def _bound(self, value: object) -> str:
         if isinstance(value, str):
-            return f"({value})"  # dbt_utils renders bounds as SQL; checked by check_fragment
+            return f"({value})"  # dbt_utils renders bounds as SQL; keel.project.fragments
         return self.a.lit(value)
 
     def alias(self, check: Check) -> str:
