@@ -204,3 +204,30 @@ def test_slow_connections_are_closed(served: tuple[Path, Recorder]) -> None:
             conn.close()
         # the server still answers
         assert http.post(f"/hooks/airbyte/{TOKEN}", json=payload("succeeded", 7)).status_code == 202
+
+
+def test_an_unexpected_intake_error_is_counted_and_the_loop_goes_on(
+    served: tuple[Path, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, rec = served
+    app, service, _ = build(project, poll=False, runner=rec.run, notify=rec.notify)
+    real = service.submit_many
+    calls = {"n": 0}
+
+    def flaky(items: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug in storing")
+        return real(items)
+
+    monkeypatch.setattr(service, "submit_many", flaky)
+    with server(app) as srv, httpx.Client(base_url=srv.url, timeout=20) as http:
+        hook = f"/hooks/airbyte/{TOKEN}"
+        first = http.post(hook, json=payload("succeeded", 501))
+        assert first.status_code == 503
+        assert first.json() == {"error": "internal error storing the event (RuntimeError)"}
+        again = http.post(hook, json=payload("succeeded", 502))
+        assert again.status_code == 202 and again.json()["status"] == "queued"
+        assert http.get("/healthz").json()["status"] == "ok"
+        metrics = http.get("/metrics").text
+    assert 'keel_events_errors_total{stage="intake"} 1' in metrics

@@ -252,7 +252,11 @@ class _Routes:
             return _json({"error": exc.message}, 400)
 
     async def healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "queue_depth": self.service.queue_depth()})
+        depth = self.service.queue_depth()
+        intake = getattr(self.service, "_intake_task", None)
+        if intake is not None and intake.done():  # webhooks would wait for ever: not healthy
+            return JSONResponse({"status": "intake stopped", "queue_depth": depth}, 503)
+        return JSONResponse({"status": "ok", "queue_depth": depth})
 
     async def metrics(self, request: Request) -> Response:
         text = self.service.metrics.render()
