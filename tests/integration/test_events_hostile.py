@@ -202,8 +202,10 @@ def test_slow_connections_are_closed(served: tuple[Path, Recorder]) -> None:
             assert conn.recv(1024) == b""  # closed by the server, unanswered
             assert time.monotonic() - started < 5
             conn.close()
-        # the server still answers
+        # the server still answers, and counts what it closed
         assert http.post(f"/hooks/airbyte/{TOKEN}", json=payload("succeeded", 7)).status_code == 202
+        closed = http.get("/metrics").text.split("keel_connections_closed_slow_total ")[-1]
+        assert float(closed.split()[0]) >= 3
 
 
 def test_an_unexpected_intake_error_is_counted_and_the_loop_goes_on(

@@ -39,6 +39,7 @@ from keel import ops
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events import localapi, page
+from keel.events.deadline import DeadlineProtocol
 from keel.events.intake import MAX_BODY, TruncatingFilter, clean_body, short
 from keel.events.service import EventService
 from keel.events.status import status_data
@@ -98,6 +99,9 @@ class _Routes:
         self.secret = (api_secret or localapi.new_secret()).encode()
         self.pollers = pollers or []
         self.root = Path(service.ctx.root)
+        service.metrics.gauges["keel_connections_closed_slow_total"] = lambda: float(
+            DeadlineProtocol.closed_slow
+        )
 
     def routes(self) -> list[Route]:
         return [

@@ -60,7 +60,7 @@ class DeadlineProtocol(H11Protocol):
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete and not cycle.more_body:
             return  # the request arrived; its answer is on its way
-        type(self).closed_slow += 1
+        DeadlineProtocol.closed_slow += 1  # one count for every server in the process
         log.warning(
             "closed a connection from %s: no complete request within %gs",
             self.client[0] if self.client else "?",
