@@ -37,224 +37,53 @@ BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_CHARS = 4000
 MAX_DEPTH = 64
 
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Node kinds (sqlglot expression class names) a fragment may contain.
-STRUCTURE = frozenset(
-    [
-        "Column",
-        "Identifier",
-        "Literal",
-        "Boolean",
-        "Null",
-        "Paren",
-        "Neg",
-        "Not",
-        "And",
-        "Or",
-        "Xor",
-        "EQ",
-        "NEQ",
-        "GT",
-        "GTE",
-        "LT",
-        "LTE",
-        "NullSafeEQ",
-        "NullSafeNEQ",
-        "Is",
-        "Add",
-        "Sub",
-        "Mul",
-        "Div",
-        "Mod",
-        "IntDiv",
-        "DPipe",
-        "Like",
-        "ILike",
-        "Escape",
-        "In",
-        "Between",
-        "Case",
-        "If",
-        "Cast",
-        "TryCast",
-        "DataType",
-        "DataTypeParam",
-        "Interval",
-        "Var",
-        "Tuple",
-        "RegexpLike",
-        "RegexpILike",
-        "SimilarTo",
-        "Bracket",
-        "Array",
-    ]
+STRUCTURE = _names(
+    """
+    Column Identifier Literal Boolean Null Paren Neg Not And Or Xor EQ NEQ GT GTE LT
+    LTE NullSafeEQ NullSafeNEQ Is Add Sub Mul Div Mod IntDiv DPipe Like ILike Escape
+    In Between Case If Cast TryCast DataType DataTypeParam Interval Var Tuple
+    RegexpLike RegexpILike SimilarTo Bracket Array
+    """
 )
 # Pure scalar functions sqlglot knows by class.
-FUNCTIONS = frozenset(
-    [
-        "Upper",
-        "Lower",
-        "Length",
-        "Trim",
-        "Coalesce",
-        "Nullif",
-        "Abs",
-        "Round",
-        "Floor",
-        "Ceil",
-        "Substring",
-        "Concat",
-        "ConcatWs",
-        "DateTrunc",
-        "TimestampTrunc",
-        "TimeTrunc",
-        "CurrentDate",
-        "CurrentTimestamp",
-        "CurrentTime",
-        "Extract",
-        "DateAdd",
-        "DateSub",
-        "DateDiff",
-        "TsOrDsAdd",
-        "TsOrDsToDate",
-        "TimestampAdd",
-        "TimestampSub",
-        "TimestampDiff",
-        "Greatest",
-        "Least",
-        "StartsWith",
-        "EndsWith",
-        "StrPosition",
-        "Sign",
-        "Sqrt",
-        "Pow",
-        "Ln",
-        "Log",
-        "Exp",
-        "Left",
-        "Right",
-        "Initcap",
-        "Reverse",
-        "Pad",
-        "Replace",
-        "ArraySize",
-        "ToChar",
-        "StrToTime",
-        "StrToDate",
-        "TimeToStr",
-        "Date",
-        "UnixToTime",
-        "TimeStrToTime",
-        "TsOrDsToTimestamp",
-        "Day",
-        "Month",
-        "Year",
-        "Quarter",
-        "Week",
-        "DayOfWeek",
-        "DayOfYear",
-        "Hour",
-        "Minute",
-        "Second",
-        "RegexpExtract",
-        "RegexpReplace",
-        "Chr",
-        "Ascii",
-        "Repeat",
-        "Nvl2",
-        "IsNan",
-        "IsInf",
-        "ToNumber",
-        "SafeDivide",
-        "Split",
-    ]
+FUNCTIONS = _names(
+    """
+    Upper Lower Length Trim Coalesce Nullif Abs Round Floor Ceil Substring Concat
+    ConcatWs DateTrunc TimestampTrunc TimeTrunc CurrentDate CurrentTimestamp
+    CurrentTime Extract DateAdd DateSub DateDiff TsOrDsAdd TsOrDsToDate TimestampAdd
+    TimestampSub TimestampDiff Greatest Least StartsWith EndsWith StrPosition Sign
+    Sqrt Pow Ln Log Exp Left Right Initcap Reverse Pad Replace ArraySize ToChar
+    StrToTime StrToDate TimeToStr Date UnixToTime TimeStrToTime TsOrDsToTimestamp
+    Day Month Year Quarter Week DayOfWeek DayOfYear Hour Minute Second RegexpExtract
+    RegexpReplace Chr Ascii Repeat Nvl2 IsNan IsInf ToNumber SafeDivide Split
+    """
 )
 # Functions sqlglot does not model (``Anonymous``), by upper-case name.
-ANONYMOUS = frozenset(
-    [
-        "LEN",
-        "CHAR_LENGTH",
-        "CHARACTER_LENGTH",
-        "OCTET_LENGTH",
-        "LTRIM",
-        "RTRIM",
-        "BTRIM",
-        "REGEXP_MATCHES",
-        "REGEXP_FULL_MATCH",
-        "IFF",
-        "NVL",
-        "ZEROIFNULL",
-        "NULLIFZERO",
-        "IFNULL",
-        "TRY_TO_NUMBER",
-        "TRY_TO_DATE",
-        "TRY_TO_TIMESTAMP",
-        "TO_DATE",
-        "TO_TIMESTAMP",
-        "TO_NUMBER",
-        "DATE_PART",
-        "DATEPART",
-        "CONTAINS",
-        "STRPOS",
-        "POSITION",
-        "TRUNC",
-        "TRUNCATE",
-        "DIV0",
-        "SPLIT_PART",
-        "LPAD",
-        "RPAD",
-        "AGE",
-        "EPOCH",
-        "ISODOW",
-        "DAYNAME",
-        "MONTHNAME",
-        "LAST_DAY",
-        "MAKE_DATE",
-        "MD5",
-        "ARRAY_LENGTH",
-        "CARDINALITY",
-        "JSON_EXTRACT_STRING",
-        "NOW",
-        "TODAY",
-    ]
+ANONYMOUS = _names(
+    """
+    LEN CHAR_LENGTH CHARACTER_LENGTH OCTET_LENGTH LTRIM RTRIM BTRIM REGEXP_MATCHES
+    REGEXP_FULL_MATCH IFF NVL ZEROIFNULL NULLIFZERO IFNULL TRY_TO_NUMBER TRY_TO_DATE
+    TRY_TO_TIMESTAMP TO_DATE TO_TIMESTAMP TO_NUMBER DATE_PART DATEPART CONTAINS
+    STRPOS POSITION TRUNC TRUNCATE DIV0 SPLIT_PART LPAD RPAD AGE EPOCH ISODOW
+    DAYNAME MONTHNAME LAST_DAY MAKE_DATE MD5 ARRAY_LENGTH CARDINALITY
+    JSON_EXTRACT_STRING NOW TODAY
+    """
 )
 # Types a fragment may cast to (sqlglot's DataType.Type names).
-TYPES = frozenset(
-    [
-        "TINYINT",
-        "SMALLINT",
-        "INT",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINT",
-        "UBIGINT",
-        "FLOAT",
-        "DOUBLE",
-        "DECIMAL",
-        "BOOLEAN",
-        "VARCHAR",
-        "CHAR",
-        "TEXT",
-        "NCHAR",
-        "NVARCHAR",
-        "DATE",
-        "TIME",
-        "TIMETZ",
-        "TIMESTAMP",
-        "TIMESTAMPTZ",
-        "TIMESTAMPLTZ",
-        "TIMESTAMPNTZ",
-        "TIMESTAMP_S",
-        "TIMESTAMP_MS",
-        "TIMESTAMP_NS",
-        "DATETIME",
-        "INTERVAL",
-        "UUID",
-        "BIGDECIMAL",
-    ]
+TYPES = _names(
+    """
+    TINYINT SMALLINT INT BIGINT HUGEINT UTINYINT USMALLINT UINT UBIGINT FLOAT DOUBLE
+    DECIMAL BOOLEAN VARCHAR CHAR TEXT NCHAR NVARCHAR DATE TIME TIMETZ TIMESTAMP
+    TIMESTAMPTZ TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S TIMESTAMP_MS TIMESTAMP_NS
+    DATETIME INTERVAL UUID BIGDECIMAL
+    """
 )
-
 
 # String spellings other than '...' differ most between lexers: refused by name.
 SPECIAL_STRINGS = {
