@@ -177,3 +177,20 @@ def test_postgres_hostile_fragments_refused_and_strings_run(
     schemas = {r[0] for r in pg_db.rows("SELECT nspname FROM pg_namespace")}
     assert {"hubspot_data", "hubspot_data_raw", "sophia_ops"} <= schemas
     assert pg_db.rows("SELECT count(*) FROM hubspot_data_raw.companies") == [(2,)]
+
+
+def test_cli_refuses_a_hostile_contract_with_one_clear_message(kit: Make, keel: Any) -> None:
+    k = kit([companies()])
+    k.close()
+    k.write_contract([spec_with("where", hostile(Path("/nonexistent"))[0][1])])
+    for command in (
+        ("plan",),
+        ("gate", "hubspot"),
+        ("promote", "hubspot"),
+        ("gate", "hubspot", "--json"),
+    ):
+        result = keel(*command, project=k.root)
+        out = result.stdout + result.stderr
+        assert result.exit_code == 1, (command, out)
+        assert "Traceback" not in out and "internal error" not in out
+        assert "contracts/hubspot.yml:" in out and "does not parse as duckdb SQL" in out
