@@ -44,14 +44,26 @@ def main(debug: bool) -> None:
     help="The warehouse engine the project targets.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
+@click.option(
+    "--from-dbt",
+    "from_dbt",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Read contracts from this dbt project's sources files, where they live.",
+)
 @command
 def init(
-    directory: Path, engine: str, force: bool, project_dir: Path, json_mode: bool, console: Console
+    directory: Path,
+    engine: str,
+    force: bool,
+    from_dbt: Path | None,
+    project_dir: Path,
+    json_mode: bool,
+    console: Console,
 ) -> None:
     """Write the Sophia AI project (keel.yml and contracts/) into DIRECTORY."""
     from keel.project.init import write_project
 
-    paths = write_project(directory, engine=engine, force=force)
+    paths = write_project(directory, engine=engine, force=force, from_dbt=from_dbt)
     if json_mode:
         console.emit_json({"directory": str(directory), "files": [str(p) for p in paths]})
         return
@@ -188,6 +200,12 @@ def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
         )
         tests = ", ".join(f"{k} {v}" for k, v in data["tests"]["sources"].items())
         console.line(f"  data tests per source:          {tests}")
+        if data["tests"]["not_run"]:
+            kept = ", ".join(f"{k} {v}" for k, v in data["tests"]["not_run"].items())
+            console.line(f"  kept, not run by keel's gate:   {kept}")
+        if data["proposed"]:
+            proposed = ", ".join(f"{p['object']} {p['key']}={p['value']}" for p in data["proposed"])
+            console.line(f"  proposed, not declared:         {proposed}")
         console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
         for note in report.notes:
             console.line(f"  note: {note}", style="yellow")

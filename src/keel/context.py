@@ -17,6 +17,7 @@ from keel.console import Console, NullConsole
 from keel.errors import KeelError, PlanError, Problem, ProjectError
 from keel.governance import audit as audit_mod
 from keel.governance import catalog as catalog_mod
+from keel.governance.classify_rules import entity_type_for_table
 from keel.governance.desired import Coverage, build_desired
 from keel.plan.diff import diff
 from keel.plan.evaluator import ApplyResult, apply_plan
@@ -51,7 +52,9 @@ class Context:
     @property
     def project(self) -> Project:
         if self._project is None:
-            self._project = load_project(self.root, self._env)
+            self._project = load_project(self.root, self._env, entity_type_for_table)
+            for text in self._project.not_run_warnings():
+                self.console.warn(text)
         return self._project
 
     @property

@@ -164,10 +164,13 @@ def check_fragments(engine: str, streams: Iterable[Any]) -> list[Problem]:
                 col = test.column.upper() if test.column else None
                 expr = str(test.args.get("expression", ""))
                 found.append((expr, col, test.line, f"{what}: expression"))
-            if test.name == "accepted_range":
+            if test.name in ("accepted_range", "expect_column_values_to_be_between"):
                 for bound in ("min_value", "max_value"):
                     if isinstance(test.args.get(bound), str):
                         found.append((test.args[bound], None, test.line, f"{what}: {bound}"))
+            for key in ("from_condition", "to_condition"):  # dbt_utils.relationships_where
+                if test.args.get(key) is not None:
+                    found.append((str(test.args[key]), None, test.line, f"{what}: {key}"))
         fresh = stream.freshness
         if fresh is not None and fresh.filter:
             found.append((fresh.filter, None, stream.line, "freshness.filter"))

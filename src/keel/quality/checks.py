@@ -22,14 +22,29 @@ from keel.errors import Problem
 from keel.project.fragments import FragmentError, fragment_sql
 from keel.project.loader import Stream
 from keel.project.models import DataTest
-from keel.project.tests_spec import parse_relation
+from keel.project.tests_spec import parse_relation, runs_in_keel
 from keel.publish.window import CDC_DELETED_AT
 
 Severity = Literal["error", "warn"]
 ROW_LEVEL = frozenset(
-    {"not_null", "unique", "accepted_values", "relationships", "accepted_range", "expression"}
+    {
+        "not_null",
+        "unique",
+        "accepted_values",
+        "relationships",
+        "accepted_range",
+        "expression",
+        "not_accepted_values",
+        "unique_combination_of_columns",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_be_unique",
+    }
 )
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
+_UNKNOWN: Sequence[str] = [
+    "<unknown>"
+]  # a parent whose RAW table does not exist yet: columns unchecked
 
 
 @dataclass(frozen=True)
@@ -129,10 +144,18 @@ def compile_checks(
             )
         )
 
-    def fragment(text: str, line: int, what: str, column: str | None = None) -> str:
-        # parsed and re-rendered by keel.project.fragments: the gate runs only checked SQL
+    def fragment(
+        text: str,
+        line: int,
+        what: str,
+        column: str | None = None,
+        parent: Sequence[str] | None = None,
+    ) -> str:
+        # parsed and re-rendered by keel.project.fragments: the gate runs only checked SQL;
+        # columns are this stream's, or with ``parent`` the parent's (None: not known yet)
+        cols = have if parent is None else parent
         try:
-            return fragment_sql(text, dialect, have, column)
+            return fragment_sql(text, dialect, cols if cols is not _UNKNOWN else None, column)
         except FragmentError as why:
             problems.append(
                 Problem(
@@ -153,10 +176,23 @@ def compile_checks(
         if column and column.upper() not in have:
             missing(column.upper(), stream.line, "meta.keel")
     for test in stream.all_tests:
+        if not runs_in_keel(test):
+            continue  # kept and counted; reported once when the project loads
         what = f"test {test.name!r}"
         column = test.column.upper() if test.column else None
+        if test.name == "recency":  # judged on its field, like freshness
+            column = str(test.args.get("field", "")).upper()
         if column and column not in have:
             missing(column, test.line, what)
+            continue
+        absent = [
+            str(c).upper()
+            for c in test.args.get("combination_of_columns", [])
+            if test.name == "unique_combination_of_columns" and str(c).upper() not in have
+        ]
+        for name in absent:
+            missing(name, test.line, what)
+        if absent:
             continue
         where = _where(test)
         if where:
@@ -181,12 +217,36 @@ def compile_checks(
         if test.name == "expression":
             expr = str(test.args.get("expression", ""))
             args["expression_sql"] = fragment(expr, test.line, f"{what}: expression", column)
-        if test.name == "accepted_range":
+        for key in ("from_condition", "to_condition"):
+            if test.args.get(key) is not None:
+                # to_condition filters the parent's rows: its columns are the parent's
+                of: Sequence[str] | None = None
+                if key == "to_condition":
+                    rel = parse_relation(str(test.args.get("to", "")))
+                    found = parent_columns.get(f"{rel[0]}.{rel[1]}") if rel else None
+                    of = found if found is not None else _UNKNOWN
+                text = str(test.args[key])
+                args[key] = fragment(text, test.line, f"{what}: {key}", parent=of)
+        if test.name in ("accepted_range", "expect_column_values_to_be_between"):
             for bound in ("min_value", "max_value"):
                 value = test.args.get(bound)
                 if isinstance(value, str):
                     args[bound] = fragment(value, test.line, f"{what}: {bound}")
-        if test.name == "accepted_values" and test.args.get("quote") is False:
+        for key in ("at_least", "at_most"):
+            value = test.args.get(key)
+            if test.name == "not_null_proportion" and key in test.args and not _fraction(value):
+                problems.append(
+                    Problem(
+                        stream.file,
+                        test.line,
+                        f"table {stream.key}: {what}: {key} must be a number from 0 to 1, "
+                        f"not {value!r}",
+                    )
+                )
+        if (
+            test.name in ("accepted_values", "not_accepted_values")
+            and test.args.get("quote") is False
+        ):
             for value in test.args.get("values", []):
                 if not isinstance(value, int | float | bool):
                     problems.append(
@@ -263,6 +323,10 @@ def compile_checks(
                 line=stream.line,
             )
     return checks, problems
+
+
+def _fraction(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def _seconds(spec: Mapping[str, Any] | None) -> int | None:
