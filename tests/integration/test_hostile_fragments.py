@@ -194,3 +194,35 @@ def test_cli_refuses_a_hostile_contract_with_one_clear_message(kit: Make, keel: 
         assert result.exit_code == 1, (command, out)
         assert "Traceback" not in out and "internal error" not in out
         assert "contracts/hubspot.yml:" in out and "does not parse as duckdb SQL" in out
+
+
+@pytest.mark.parametrize("key", ["from_condition", "to_condition"])
+def test_relationships_where_conditions_are_contract_sql_too(kit: Make, key: str) -> None:
+    k = kit([companies()])
+    child = table(
+        "contacts",
+        "contact",
+        [
+            col("id", tests=["not_null"]),
+            col(
+                "company_id",
+                tests=[
+                    {
+                        "relationships": {
+                            "arguments": {
+                                "to": "source('hubspot', 'companies')",
+                                "field": "id",
+                                key: f"1 = 1); {ATTACK}; --",
+                            }
+                        }
+                    }
+                ],
+            ),
+            col("updated_at", "timestamp"),
+        ],
+    )
+    k.write_contract([companies(), child])
+    with pytest.raises(ProjectError, match=rf"hubspot.yml:\d+: .*{key} is not a SQL expression"):
+        k.gate()
+    schemas = {r[0] for r in k.rows("SELECT schema_name FROM information_schema.schemata")}
+    assert "HUBSPOT_DATA" in schemas
