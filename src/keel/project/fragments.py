@@ -209,6 +209,8 @@ def _parse(text: str, dialect: str) -> Any:
     except SqlglotError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FragmentError(f"it does not parse as {dialect} SQL: {first}") from exc
+    except Exception as exc:  # sqlglot tripped over it: not something keel can run
+        raise FragmentError(f"it does not parse as {dialect} SQL ({type(exc).__name__})") from exc
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise FragmentError(f"it holds {len(trees)} statements, not one expression")

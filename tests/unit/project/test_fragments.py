@@ -9,6 +9,8 @@ nothing written) is in ``tests/integration/test_hostile_fragments.py``.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keel.project.fragments import FragmentError, fragment_problem, fragment_sql
 
@@ -121,3 +123,20 @@ def test_a_column_level_expression_includes_its_column() -> None:
     assert fragment_sql("> 0", "postgres", COLUMNS, column="SCORE") == "SCORE > 0"
     with pytest.raises(FragmentError, match="holds 2 statements"):
         fragment_sql("> 0; DROP TABLE t", "duckdb", COLUMNS, column="SCORE")
+
+
+SQLISH = st.lists(
+    st.sampled_from([*"abcxyz_019 '\"$();,.*+-/<>=!|\\\n\t", "SELECT", "E'", "$$", "read_text"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(SQLISH, st.text(max_size=60)), dialect=st.sampled_from(DIALECTS))
+def test_any_text_is_a_reason_or_a_fixed_point(text: str, dialect: str) -> None:
+    try:
+        out = fragment_sql(text, dialect, COLUMNS | {"A", "B", "C", "X", "Y", "Z"})
+    except FragmentError as why:
+        assert str(why)
+        return
+    assert fragment_sql(out, dialect, COLUMNS | {"A", "B", "C", "X", "Y", "Z"}) == out
