@@ -66,7 +66,7 @@ def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pat
     kf = project / "keel.yml"
     kf.write_text(
         kf.read_text().replace(
-            "connection_name: gong-to-snowflake",
+            "connection_name: Gong → Snowflake",
             f"connection_id: {GONG_ID}\n      connection_name: Gong → Snowflake",
         )
     )
@@ -139,7 +139,7 @@ def test_one_run_at_a_time_per_source_parallel_across_sources(
     project, _ = served
     kf = project / "keel.yml"
     kf.write_text(
-        kf.read_text().replace("connection_name: hubspot-to-snowflake", "connection_id: hub-1")
+        kf.read_text().replace("connection_name: HubSpot → Snowflake", "connection_id: hub-1")
     )
     # each source's run waits until the other source's run has started: only parallel runs finish
     rec = Recorder(gate={"gong": threading.Event(), "hubspot": threading.Event()})

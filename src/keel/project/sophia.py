@@ -74,10 +74,10 @@ ROLES: dict[str, dict[str, Any]] = {
 }
 
 SOURCES: dict[str, dict[str, Any]] = {
-    "gong": {"schedule": "hourly", "entity": "call"},
-    "hubspot": {"schedule": "hourly", "entity": "company"},
-    "slack": {"schedule": "hourly", "entity": "message"},
-    "netsuite": {"schedule": "daily", "entity": "invoice"},
+    "gong": {"schedule": "hourly", "entity": "call", "title": "Gong"},
+    "hubspot": {"schedule": "hourly", "entity": "company", "title": "HubSpot"},
+    "slack": {"schedule": "hourly", "entity": "message", "title": "Slack"},
+    "netsuite": {"schedule": "daily", "entity": "invoice", "title": "NetSuite"},
 }
 
 
