@@ -267,6 +267,7 @@ def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
 
 def _register_parts() -> None:
     """Each part of keel adds its own commands; importing them costs only click."""
+    from keel.airbyte.cli import register as register_airbyte
     from keel.events.cli import register as register_events
     from keel.ingest.cli import register as register_ingest
     from keel.quality.cli import register as register_quality
@@ -274,6 +275,7 @@ def _register_parts() -> None:
     register_ingest(main)
     register_quality(main)
     register_events(main)
+    register_airbyte(main)
 
 
 _register_parts()

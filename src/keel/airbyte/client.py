@@ -224,7 +224,7 @@ class AirbyteClient:
     def definitions(self, kind: str) -> list[dict[str, Any]]:
         """``kind`` is ``sources`` or ``destinations``: what the workspace knows, with versions."""
         path = f"/workspaces/{self.workspace_id}/definitions/{kind}"
-        return list(self.pages(path, what=f"{kind[:-1]} definitions"))
+        return list(self.request("GET", path, what=f"{kind[:-1]} definitions").get("data") or [])
 
     def jobs(
         self, connection_id: str, name: str | None = None, max_pages: int = 10
