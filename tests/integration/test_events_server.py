@@ -96,7 +96,12 @@ def test_webhook_statuses_storage_and_runs(served: tuple[Path, Recorder]) -> Non
         r = http.post(hook, json={"data": {"connection": {"id": GONG_ID}}})
         assert r.status_code == 400 and "jobId" in r.json()["error"]
         assert http.post(hook, content=b"x" * (1024 * 1024 + 1)).status_code == 413
-        assert http.post(hook, json={"text": "test"}).json()["status"] == "ignored"
+        assert (
+            http.post(hook, json={"text": "Hello World! This is a test from Airbyte."}).json()[
+                "status"
+            ]
+            == "ignored"
+        )
         ok = http.post(hook, json=payload("succeeded", 101))
         assert ok.status_code == 202 and ok.json() == {
             "status": "queued",
