@@ -291,6 +291,8 @@ class FakeAirbyte:
             case ("GET", ["jobs"]):
                 jobs = [j for j in self.jobs if j["connectionId"] == q.get("connectionId", j["connectionId"])
                         and j["status"] == q.get("status", j["status"])]  # fmt: skip
+                if "updatedAtStart" in q:
+                    jobs = [j for j in jobs if j["lastUpdatedAt"] >= q["updatedAtStart"]]
                 jobs.sort(key=lambda j: -j["jobId"])
                 return 200, self._page(jobs, q, request)
             case ("POST", ["jobs"]):

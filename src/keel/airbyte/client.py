@@ -227,10 +227,17 @@ class AirbyteClient:
         return list(self.request("GET", path, what=f"{kind[:-1]} definitions").get("data") or [])
 
     def jobs(
-        self, connection_id: str, name: str | None = None, max_pages: int = 10
+        self,
+        connection_id: str,
+        name: str | None = None,
+        max_pages: int = 10,
+        since: str | None = None,
     ) -> tuple[list[dict[str, Any]], bool]:
-        """Sync jobs of a connection, newest first; ``partial`` when ``max_pages`` stopped it."""
+        """Sync jobs of a connection, newest first (updated at or after ``since``, an ISO
+        date-time, when given); ``partial`` when ``max_pages`` stopped the paging."""
         params = {"connectionId": connection_id, "jobType": "sync", "orderBy": "updatedAt|DESC"}
+        if since:
+            params["updatedAtStart"] = since
         out: list[dict[str, Any]] = []
         try:
             for job in self.pages(

@@ -1,0 +1,119 @@
+"""The jobs poller against the local Airbyte API, inside a running keel serve: every
+connection of every source of the default project (found by name, or by namespace),
+succeeded, failed and cancelled jobs, 250 jobs across pages, one connection's error
+isolated, nothing submitted twice (webhook or poll)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+from tests.support.airbyte_api import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, nonstandard_world
+from tests.support.server import ServerThread
+
+from keel.airbyte.client import AirbyteClient
+from keel.context import Context
+from keel.events.poller import JobPoller
+from keel.events.server import build
+from keel.project.models import AirbyteApi
+
+TOKEN = "poll-hook-token"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.notified: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def run(self, ctx: Context, source: str) -> dict[str, Any]:
+        with self.lock:
+            self.calls.append(source)
+        return {"source": source, "blocked": False, "streams": []}
+
+    def notify(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
+        with self.lock:
+            self.notified.append((kind, details))
+
+
+def events(project: Path) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(project / ".keel/warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            'SELECT "JOB_ID", "SOURCE", "KIND", "STATUS" FROM "SOPHIA_OPS"."KEEL_EVENTS"'
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KEEL_WEBHOOK_TOKEN", TOKEN)
+    kf = project / "keel.yml"  # slack keeps no name: found by its namespace / source name
+    kf.write_text(
+        kf.read_text().replace("connection_name: Slack → Snowflake", "connection_id: null")
+    )
+    with Context(project) as ctx:
+        ctx.apply()
+    return project
+
+
+def test_poller_covers_every_source_pages_and_isolates_errors(served: Path) -> None:
+    fake = FakeAirbyte()
+    ids = nonstandard_world(fake)
+    gong = [fake.job(ids["gong"], "failed" if i % 100 == 7 else "succeeded") for i in range(248)]
+    cancelled = fake.job(ids["gong"], "cancelled")
+    running = fake.job(ids["gong"], "running")
+    hub_failed = fake.job(ids["hubspot"], "failed")
+    slack_ok = fake.job(ids["slack"], "succeeded")
+    rec = Recorder()
+    app, service, _ = build(served, poll=False, runner=rec.run, notify=rec.notify)
+    spec = AirbyteApi(workspace_id=ids["workspace"], client_id=CLIENT_ID,
+                      client_secret=CLIENT_SECRET, retries=1)  # fmt: skip
+    client = AirbyteClient(spec, transport=httpx.MockTransport(fake), sleep=lambda s: None)
+    poller = JobPoller(service, spec, client, lookback_hours=None)
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
+        # the first connection polled (gong) answers 500 twice (one retry): only it fails
+        fake.faults.append(("GET", "/v1/jobs", 500))
+        fake.faults.append(("GET", "/v1/jobs", 500))
+        report = poller.poll_once()
+        assert report.polled == {
+            "gong": "Gong → Snowflake", "hubspot": "HubSpot → Snowflake",
+            "netsuite": "NetSuite → Snowflake", "slack": "Slack → Snowflake",
+        }  # fmt: skip
+        assert list(report.errors) == ["gong"]  # polled first (sorted); the others went on
+        assert "jobs of connection Gong → Snowflake: HTTP 500" in report.errors["gong"]
+        assert sorted(report.submitted) == sorted([str(hub_failed), str(slack_ok)])
+        report = poller.poll_once()  # gong recovers; 250 jobs over three pages of 100
+        assert report.errors == {} and report.partial == []
+        assert len(report.submitted) == 249 and str(running) not in report.submitted
+        pages = [q for m, p, q in fake.log if p == "/v1/jobs"]
+        assert len(pages) >= 3
+        assert poller.poll_once().submitted == []  # nothing twice
+        dup = http.post(f"/hooks/airbyte/{TOKEN}", json={"data": {
+            "jobId": gong[0], "success": True, "connection": {"id": ids["gong"], "name": "Gong → Snowflake"}}})  # fmt: skip
+        assert dup.json()["status"] == "duplicate"
+        deadline = time.monotonic() + 20
+        while service.queue_depth() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    rows = events(served)
+    by_kind: dict[tuple[str, str], int] = {}
+    for _, source, kind, status in rows:
+        assert status == "done"
+        by_kind[(source, kind)] = by_kind.get((source, kind), 0) + 1
+    assert by_kind == {
+        ("gong", "sync_succeeded"): 245, ("gong", "sync_failed"): 4,
+        ("hubspot", "sync_failed"): 1, ("slack", "sync_succeeded"): 1,
+    }  # fmt: skip
+    assert (str(cancelled), "gong", "sync_failed", "done") in rows
+    assert sorted(set(rec.calls)) == ["gong", "slack"]  # runs only for succeeded syncs
+    failed_alerts = [d for k, d in rec.notified if k == "sync_failed"]
+    assert {d["source"] for d in failed_alerts} == {"gong", "hubspot"}
+    stored = json.dumps([d for d in failed_alerts if d["source"] == "hubspot"])
+    assert "airbyte-job-" + str(hub_failed) in stored
