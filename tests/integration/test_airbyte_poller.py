@@ -99,6 +99,14 @@ def test_poller_covers_every_source_pages_and_isolates_errors(served: Path) -> N
         dup = http.post(f"/hooks/airbyte/{TOKEN}", json={"data": {
             "jobId": gong[0], "success": True, "connection": {"id": ids["gong"], "name": "Gong → Snowflake"}}})  # fmt: skip
         assert dup.json()["status"] == "duplicate"
+        # a webhook naming the connection as Airbyte does finds the default project's source
+        named = http.post(f"/hooks/airbyte/{TOKEN}", json={"data": {
+            "jobId": 5, "success": True, "connection": {"id": ids["netsuite"], "name": "NetSuite → Snowflake"}}})  # fmt: skip
+        assert named.json() == {
+            "status": "queued",
+            "event_id": "airbyte-job-5",
+            "source": "netsuite",
+        }
         deadline = time.monotonic() + 20
         while service.queue_depth() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -110,9 +118,10 @@ def test_poller_covers_every_source_pages_and_isolates_errors(served: Path) -> N
     assert by_kind == {
         ("gong", "sync_succeeded"): 245, ("gong", "sync_failed"): 4,
         ("hubspot", "sync_failed"): 1, ("slack", "sync_succeeded"): 1,
+        ("netsuite", "sync_succeeded"): 1,
     }  # fmt: skip
     assert (str(cancelled), "gong", "sync_failed", "done") in rows
-    assert sorted(set(rec.calls)) == ["gong", "slack"]  # runs only for succeeded syncs
+    assert sorted(set(rec.calls)) == ["gong", "netsuite", "slack"]  # runs only for succeeded syncs
     failed_alerts = [d for k, d in rec.notified if k == "sync_failed"]
     assert {d["source"] for d in failed_alerts} == {"gong", "hubspot"}
     stored = json.dumps([d for d in failed_alerts if d["source"] == "hubspot"])
