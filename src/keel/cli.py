@@ -171,8 +171,11 @@ def apply(
 @command
 def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
     """Compliance report: tag coverage, grants, tests per source. Exit 1 when short."""
+    from keel.airbyte.audit import connection_findings
+
     with _context(project_dir, console) as ctx:
         report = ctx.audit()
+        report.add_connections(*connection_findings(ctx.project))
     data = report.to_dict()
     if json_mode:
         console.emit_json(data)
@@ -189,6 +192,7 @@ def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
         tests = ", ".join(f"{k} {v}" for k, v in data["tests"]["sources"].items())
         console.line(f"  data tests per source:          {tests}")
         console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
+        console.line(f"  connection violations:          {len(data['connections']['violations'])}")
         for note in report.notes:
             console.line(f"  note: {note}", style="yellow")
         if report.violations:

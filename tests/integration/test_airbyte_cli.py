@@ -31,6 +31,7 @@ def airbyte(
                 f"  workspace_id: {ids['workspace']}\n"
                 "  client_id: ${AIRBYTE_CLIENT_ID}\n"
                 "  client_secret: ${AIRBYTE_CLIENT_SECRET}\n"
+                "  retries: 1\n"
             )
         yield fake, ids
 
@@ -99,3 +100,24 @@ def test_versions_flag_connectors_behind_the_newest_known(
     snow = rows[("destination", "Snowflake")]
     assert (snow["in_use"], snow["newest"], snow["behind"]) == ("3.11.0", "3.14.1", True)
     assert rows[("source", "Gong")]["behind"] is False
+
+
+def test_audit_reports_connection_violations_in_json_until_applied(
+    keel: Callable[..., Any], project: Path, airbyte: tuple[FakeAirbyte, dict[str, Any]]
+) -> None:
+    fake, ids = airbyte
+    fake.definition("source", "Gong", "2.0.0", "airbyte/source-gong")
+    r = keel("audit", "--json", project=project)
+    found = {(v["object"], v["message"]) for v in r.json()["connections"]["violations"]}
+    assert ("connection Gong → Snowflake",
+            "not to the standard: namespace destination -> custom_format/GONG_DATA_RAW") in found  # fmt: skip
+    assert ("source Gong", "connector airbyte/source-gong 1.0.0 is behind 2.0.0") in found
+    assert any(o == "destination Snowflake" and "legacy raw tables only" in m for o, m in found)
+    assert all(v["kind"] == "connection" for v in r.json()["connections"]["violations"])
+    assert keel("airbyte", "apply", project=project).exit_code == 0
+    r = keel("audit", "--json", project=project)
+    assert [v["object"] for v in r.json()["connections"]["violations"]] == ["source Gong"]
+    fake.fail_next("GET", "/v1/connections", 500, times=10)
+    r = keel("audit", "--json", project=project)
+    assert r.json()["connections"]["violations"] == []
+    assert any("Airbyte connections only partly audited" in n for n in r.json()["notes"])
