@@ -18,6 +18,8 @@ from tests.support.airbyte_api import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, non
 from tests.support.server import ServerThread
 
 from keel.airbyte.client import AirbyteClient
+from keel.airbyte.connections import build as build_plan
+from keel.airbyte.connections import write_status
 from keel.context import Context
 from keel.events.poller import JobPoller
 from keel.events.server import build
@@ -78,6 +80,8 @@ def test_poller_covers_every_source_pages_and_isolates_errors(served: Path) -> N
                       client_secret=CLIENT_SECRET, retries=1)  # fmt: skip
     client = AirbyteClient(spec, transport=httpx.MockTransport(fake), sleep=lambda s: None)
     poller = JobPoller(service, spec, client, lookback_hours=None)
+    plan, resolution = build_plan(service.ctx.project, client)  # what `keel airbyte plan` saves
+    write_status(served, plan, resolution)
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         # the first connection polled (gong) answers 500 twice (one retry): only it fails
         fake.faults.append(("GET", "/v1/jobs", 500))
@@ -110,6 +114,15 @@ def test_poller_covers_every_source_pages_and_isolates_errors(served: Path) -> N
         deadline = time.monotonic() + 20
         while service.queue_depth() and time.monotonic() < deadline:
             time.sleep(0.02)
+        conns = {c["source"]: c for c in http.get("/api/status").json()["connections"]}
+        assert conns["gong"]["standard"] == "differs" and conns["gong"]["differences"] == [
+            "namespace destination -> custom_format/GONG_DATA_RAW"
+        ]
+        assert conns["gong"]["last_sync"]["job_id"] in {str(j) for j in [*gong, cancelled]}
+        assert conns["hubspot"]["last_sync"]["outcome"] == "failed"
+        assert conns["slack"]["connection"] == "Slack → Snowflake"
+        page = http.get("/").text
+        assert "<h2>Airbyte connections</h2>" in page and "NetSuite → Snowflake" in page
     rows = events(served)
     by_kind: dict[tuple[str, str], int] = {}
     for _, source, kind, status in rows:

@@ -67,11 +67,12 @@ def register(main: click.Group) -> None:
     @command
     def plan(project_dir: Path, json_mode: bool, console: Console) -> None:
         """Show what `keel airbyte apply` would change, with each request body."""
-        from keel.airbyte.connections import build
+        from keel.airbyte.connections import build, write_status
 
         project, client = _open(project_dir)
         with client:
-            result, _ = build(project, client)
+            result, resolution = build(project, client)
+        write_status(project.root, result, resolution)
         if json_mode:
             console.emit_json(result.to_dict(_secret(project)))
         else:
@@ -83,12 +84,13 @@ def register(main: click.Group) -> None:
         """Bring every connection, its destination and the workspace's webhooks to the standard."""
         from keel.airbyte.client import AirbyteError
         from keel.airbyte.connections import apply as apply_plan
-        from keel.airbyte.connections import build
+        from keel.airbyte.connections import build, write_status
 
         project, client = _open(project_dir)
         with client:
-            result, _ = build(project, client)
+            result, resolution = build(project, client)
             done = apply_plan(result, client)
+        write_status(project.root, result, resolution, done)
         if json_mode:
             console.emit_json({**result.to_dict(_secret(project)), **done.to_dict()})
         else:

@@ -9,7 +9,10 @@ candidates are an error naming both.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from keel.airbyte.client import AirbyteClient, AirbyteError
@@ -159,6 +162,39 @@ def apply(plan: AirbytePlan, client: AirbyteClient) -> ApplyResult:
             continue
         result.applied.append(label)
     return result
+
+
+STATUS_FILE = ".keel/airbyte-status.json"
+
+
+def write_status(
+    root: Path, plan: AirbytePlan, resolution: Resolution, result: ApplyResult | None = None
+) -> None:
+    """Each source's standard status as the last plan or apply saw it, for the status page
+    (which must not call Airbyte on every request)."""
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    fixed = {label.partition(" ")[2] for label in (result.applied if result else [])}
+    out: dict[str, Any] = {}
+    for source, conn in resolution.found.items():
+        change = next((c for c in plan.changes if c.source == source), None)
+        diffs = [] if change is None or change.name in fixed else change.differences
+        out[source] = {"connection": conn.get("name"), "connection_id": conn["connectionId"],
+                       "standard": "ok" if not diffs else "differs", "differences": diffs,
+                       "checked_at": at}  # fmt: skip
+    for source, why in resolution.problems.items():
+        out[source] = {"connection": None, "standard": "no connection", "differences": [why],
+                       "checked_at": at}  # fmt: skip
+    path = root / STATUS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def read_status(root: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((root / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def require_airbyte(project: Project) -> Any:
