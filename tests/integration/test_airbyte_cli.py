@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.airbyte_api import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, nonstandard_world
+from tests.support.airbyte_api import FakeAirbyte
+from tests.support.airbyte_world import CLIENT_ID, CLIENT_SECRET, nonstandard_world
 from tests.support.server import ServerThread
 
 TOKEN = "cli-hook-token"

@@ -126,7 +126,12 @@ class JobPoller:
 
     async def _loop(self) -> None:
         while True:
-            report = await asyncio.to_thread(self.poll_once)
+            try:
+                report = await asyncio.to_thread(self.poll_once)
+            except Exception:  # a bug must not stop the polling; the log has the traceback
+                log.exception("poller: poll failed unexpectedly")
+                await asyncio.sleep(self.interval)
+                continue
             if report.submitted:
                 log.warning(
                     "poller: %d sync outcome(s) whose webhook never came: %s",

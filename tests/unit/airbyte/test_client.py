@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support.airbyte_api import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, nonstandard_world
+from tests.support.airbyte_api import FakeAirbyte
+from tests.support.airbyte_world import CLIENT_ID, CLIENT_SECRET, nonstandard_world
 
 from keel.airbyte.client import AirbyteClient, AirbyteError
 from keel.project.models import AirbyteApi
