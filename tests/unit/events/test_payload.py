@@ -96,3 +96,13 @@ def test_the_test_message_is_a_ping_and_garbage_is_refused() -> None:
         parse_webhook(body(other=1))
     with pytest.raises(WebhookError, match="data.connection"):
         parse_webhook(body(data={"jobId": 1, "success": True}))
+
+
+def test_a_text_only_notice_carries_its_text_into_the_alert() -> None:
+    from keel.alerts.api import _error_of
+
+    text = f"Your connection Slack → Snowflake was automatically disabled. {LINK}"
+    assert _error_of(json.dumps({"text": text, "blocks": []})) == text
+    assert _error_of(json.dumps({"data": {"errorMessage": "boom", "errorType": "system"}})) == (
+        "[system] boom"
+    )
