@@ -362,7 +362,7 @@ class FakeAirbyte:
             if mode.endswith("deduped_history") and not pk:
                 raise ApiError(400, f"Primary key for stream {s['name']} is required")
             out.append({"name": s["name"], "syncMode": mode, "cursorField": cursor, "primaryKey": pk,
-                        "selectedFields": []})  # fmt: skip
+                        "selectedFields": s.get("selectedFields") or []})  # fmt: skip
         return out
 
     # ---- served over HTTP ----------------------------------------------------------

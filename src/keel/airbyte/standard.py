@@ -24,6 +24,9 @@ CRON = {"hourly": "0 0 * * * ?", "daily": "0 0 0 * * ?", "streaming": "0 0 * * *
 NOTIFY_KINDS = ("success", "failure", "syncDisabled", "syncDisabledWarning",
                 "connectionUpdateActionRequired")  # fmt: skip
 SECRET_MARK = "<KEEL_WEBHOOK_TOKEN>"
+# per-stream settings that are the user's: sent back as they are, unless empty (a GET
+# answers ``selectedFields: []``, which sent back would select no field)
+KEPT = ("selectedFields", "mappers", "includeFiles", "destinationObjectName")
 
 
 @dataclass(frozen=True)
@@ -180,9 +183,12 @@ def connection_change(
         entry, effective, reason = stream_choice(
             stream, props.get(stream), want.contract.get(stream)
         )
+        have = current_streams.get(stream)
+        for key in KEPT:  # what the user chose per stream survives the PATCH
+            if have and have.get(key):
+                entry[key] = have[key]
         entries.append(entry)
         modes.append({"stream": stream, "syncMode": effective["syncMode"], "reason": reason})
-        have = current_streams.get(stream)
         if have is None:
             stream_diff = True
             continue

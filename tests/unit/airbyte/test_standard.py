@@ -106,3 +106,15 @@ def test_destination_v2_and_workspace_webhooks() -> None:
         }
     }
     assert workspace_change({**ws, "notifications": change.body["notifications"]}, url) is None
+
+
+def test_the_users_field_selection_survives_and_an_empty_one_is_not_sent() -> None:
+    fields = [{"fieldPath": ["id"]}, {"fieldPath": ["updated_at"]}]
+    chosen = {"name": "invoices", "syncMode": OVERWRITE, "selectedFields": fields}
+    change, _ = connection_change(WANT, conn(configurations={"streams": [chosen]}), CATALOG)
+    assert change is not None
+    assert change.body["configurations"]["streams"][0]["selectedFields"] == fields
+    empty = {**chosen, "selectedFields": []}  # what a GET answers when no field was chosen
+    change, _ = connection_change(WANT, conn(configurations={"streams": [empty]}), CATALOG)
+    assert change is not None
+    assert "selectedFields" not in change.body["configurations"]["streams"][0]
