@@ -48,7 +48,7 @@ def test_plan_apply_plan_through_the_cli(
     assert "PATCH /connections/" + ids["slack"] in r.stdout
     assert "<KEEL_WEBHOOK_TOKEN>" in r.stdout and TOKEN not in r.stdout + r.stderr
     assert "6 change(s)" in r.stdout
-    r = keel("airbyte", "apply", "--json", project=project)
+    r = keel("airbyte", "apply", "--yes", "--json", project=project)
     assert r.exit_code == 0, r.stderr
     out = r.json()
     assert out["ok"] is True and len(out["applied"]) == 6 and out["failed"] == []
@@ -63,7 +63,7 @@ def test_apply_with_a_locked_connection_exits_1_and_says_what_was_applied(
 ) -> None:
     fake, ids = airbyte
     fake.connections[ids["gong"]]["status"] = "locked"
-    r = keel("airbyte", "apply", project=project)
+    r = keel("airbyte", "apply", "--yes", project=project)
     assert r.exit_code == 1
     assert (
         "error: 1 change(s) refused (applied: workspace Sophia, destination Snowflake," in r.stderr
@@ -115,10 +115,34 @@ def test_audit_reports_connection_violations_in_json_until_applied(
     assert ("source Gong", "connector airbyte/source-gong 1.0.0 is behind 2.0.0") in found
     assert any(o == "destination Snowflake" and "legacy raw tables only" in m for o, m in found)
     assert all(v["kind"] == "connection" for v in r.json()["connections"]["violations"])
-    assert keel("airbyte", "apply", project=project).exit_code == 0
+    assert keel("airbyte", "apply", "--yes", project=project).exit_code == 0
     r = keel("audit", "--json", project=project)
     assert [v["object"] for v in r.json()["connections"]["violations"]] == ["source Gong"]
     fake.fail_next("GET", "/v1/connections", 500, times=10)
     r = keel("audit", "--json", project=project)
     assert r.json()["connections"]["violations"] == []
     assert any("Airbyte connections only partly audited" in n for n in r.json()["notes"])
+
+
+def test_a_saved_plan_applies_only_while_airbyte_still_gives_it(
+    keel: Callable[..., Any],
+    project: Path,
+    airbyte: tuple[FakeAirbyte, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    fake, ids = airbyte
+    r = keel("airbyte", "apply", project=project)
+    assert r.exit_code == 1 and "refusing to apply without confirmation" in r.stderr
+    saved = tmp_path / "airbyte-plan.json"
+    r = keel("airbyte", "plan", "--out", str(saved), "--detailed-exitcode", project=project)
+    assert r.exit_code == 2 and TOKEN not in saved.read_text(encoding="utf-8")
+    fake.connections[ids["gong"]]["schedule"] = {"scheduleType": "manual"}  # changed meanwhile
+    patches = [m for m, _, _ in fake.log if m == "PATCH"]
+    r = keel("airbyte", "apply", str(saved), project=project)
+    assert r.exit_code == 1 and "changed since this plan was made" in r.stderr
+    assert [m for m, _, _ in fake.log if m == "PATCH"] == patches  # nothing sent
+    keel("airbyte", "plan", "--out", str(saved), project=project)
+    r = keel("airbyte", "apply", str(saved), "--json", project=project)
+    assert r.exit_code == 0 and r.json()["ok"] is True
+    r = keel("airbyte", "plan", "--detailed-exitcode", project=project)
+    assert r.exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,43 +59,107 @@ def _show(console: Console, plan: AirbytePlan, secret: str | None) -> None:
     console.line(f"{len(plan.changes)} change(s)")
 
 
+def _check_saved(plan_file: Path, fingerprint: str) -> None:
+    import json
+
+    from keel.errors import PlanError
+
+    try:
+        saved = json.loads(plan_file.read_text(encoding="utf-8"))["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PlanError(f"{plan_file}: not a plan saved by keel airbyte plan --out") from exc
+    if saved != fingerprint:
+        raise PlanError(
+            f"{plan_file}: Airbyte or the project changed since this plan was made "
+            f"(fingerprint {saved}, now {fingerprint}); nothing was applied. Run "
+            "keel airbyte plan again and review the new plan."
+        )
+
+
 def register(main: click.Group) -> None:
     @main.group()
     def airbyte() -> None:
         """Airbyte connections held to keel's standard through Airbyte's public API."""
 
     @airbyte.command()
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Save the plan to FILE for `keel airbyte apply FILE`.",
+    )
+    @click.option(
+        "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes."
+    )
     @command
-    def plan(project_dir: Path, json_mode: bool, console: Console) -> None:
+    def plan(
+        out: Path | None,
+        detailed_exitcode: bool,
+        project_dir: Path,
+        json_mode: bool,
+        console: Console,
+    ) -> None:
         """Show what `keel airbyte apply` would change, with each request body."""
+        import json
+
         from keel.airbyte.connections import build, write_status
 
         project, client = _open(project_dir)
         with client:
             result, resolution = build(project, client)
         write_status(project.root, result, resolution)
+        secret = _secret(project)
+        data = {**result.to_dict(secret), "fingerprint": result.fingerprint(secret)}
+        if out:  # the webhook token is masked in the file too
+            out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
         if json_mode:
-            console.emit_json(result.to_dict(_secret(project)))
+            console.emit_json(data)
         else:
-            _show(console, result, _secret(project))
+            _show(console, result, secret)
+            if out:
+                console.line(f"saved to {out}; apply it with: keel airbyte apply {out}")
+        if detailed_exitcode and not result.empty:
+            sys.exit(2)
 
     @airbyte.command()
+    @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
     @command
-    def apply(project_dir: Path, json_mode: bool, console: Console) -> None:
-        """Bring every connection, its destination and the workspace's webhooks to the standard."""
+    def apply(
+        plan_file: Path | None, yes: bool, project_dir: Path, json_mode: bool, console: Console
+    ) -> None:
+        """Bring every connection, its destination and the workspace's webhooks to the
+        standard (PLAN_FILE, or a fresh plan after confirmation)."""
         from keel.airbyte.client import AirbyteError
         from keel.airbyte.connections import apply as apply_plan
         from keel.airbyte.connections import build, write_status
 
         project, client = _open(project_dir)
+        secret = _secret(project)
         with client:
             result, resolution = build(project, client)
+            if plan_file is not None:
+                _check_saved(plan_file, result.fingerprint(secret))
+            elif result.empty:
+                if json_mode:
+                    console.emit_json({**result.to_dict(secret), "applied": [], "failed": []})
+                else:
+                    _show(console, result, secret)
+                return
+            else:
+                if not json_mode:
+                    _show(console, result, secret)
+                if not yes:
+                    if not sys.stdin.isatty():
+                        raise AirbyteError(
+                            "refusing to apply without confirmation in a non-interactive "
+                            "session; pass --yes, or save a plan with --out and apply it"
+                        )
+                    click.confirm(f"Apply {len(result.changes)} change(s)?", abort=True)
             done = apply_plan(result, client)
         write_status(project.root, result, resolution, done)
         if json_mode:
-            console.emit_json({**result.to_dict(_secret(project)), **done.to_dict()})
+            console.emit_json({**result.to_dict(secret), **done.to_dict()})
         else:
-            _show(console, result, _secret(project))
             for a in done.applied:
                 console.ok(f"applied: {a}")
         if done.failed:

@@ -15,6 +15,8 @@ Nothing here calls the API: ``build_plan`` takes what the client read.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +76,12 @@ class AirbytePlan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    def fingerprint(self, secret: str | None = None) -> str:
+        """Of what was read and what would be sent: a saved plan applies only while the
+        workspace still gives the same plan."""
+        text = json.dumps(self.to_dict(secret), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_dict(self, secret: str | None = None) -> dict[str, Any]:
         return {
