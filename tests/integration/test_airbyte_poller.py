@@ -140,3 +140,38 @@ def test_poller_covers_every_source_pages_and_isolates_errors(served: Path) -> N
     assert {d["source"] for d in failed_alerts} == {"gong", "hubspot"}
     stored = json.dumps([d for d in failed_alerts if d["source"] == "hubspot"])
     assert "airbyte-job-" + str(hub_failed) in stored
+
+
+def test_text_only_notifications_are_stored_alerted_or_shown_never_dropped(served: Path) -> None:
+    rec = Recorder()
+    app, service, _ = build(served, poll=False, runner=rec.run, notify=rec.notify)
+    link = "https://airbyte.example.test/workspaces/w1/connections/0b6e9d7c-1f2a-4c55-9a1e-3c2d1e0f9a88"
+    hook = f"/hooks/airbyte/{TOKEN}"
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
+        legacy = http.post(hook, json={"text": "Your connection Gong → Snowflake from Gong to "
+                                       f"Snowflake just failed...\n{link}\n\nJob ID: 31"})  # fmt: skip
+        assert legacy.json() == {"status": "queued", "event_id": "airbyte-job-31", "source": "gong"}
+        disabled = http.post(hook, json={"text": "Your connection HubSpot → Snowflake from HubSpot "
+                                         f"to Snowflake was automatically disabled. {link}"})  # fmt: skip
+        assert disabled.json()["status"] == "queued" and disabled.json()["source"] == "hubspot"
+        started = http.post(hook, json={"text": "Your connection NetSuite → Snowflake from "
+                                        f"NetSuite to Snowflake started a sync. Job ID: 32 {link}"})  # fmt: skip
+        assert started.json()["event_id"] == "airbyte-sync_started-32"
+        odd = http.post(hook, json={"text": "Something new from Airbyte", "blocks": []})
+        assert odd.json()["status"] == "ignored"  # no source to run, but stored and shown
+        deadline = time.monotonic() + 20
+        while service.queue_depth() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        shown = http.get("/api/status").json()["events"]
+        assert {e["kind"] for e in shown} >= {
+            "sync_failed",
+            "connection_disabled",
+            "sync_started",
+            "notice",
+        }
+    assert rec.calls == []  # none of these is a successful sync: nothing gated
+    kinds = sorted(d["source"] for k, d in rec.notified if k == "sync_failed")
+    assert kinds == ["gong", "hubspot"]
+    stored = {(j, s, k, st) for j, s, k, st in events(served)}
+    assert ("32", "netsuite", "sync_started", "done") in stored
+    assert ("notice", None, "notice", "ignored") in stored
