@@ -36,6 +36,29 @@ def _age(value: Any, now: dt.datetime) -> str | None:
     return f"{seconds}s"
 
 
+def connections(project: Project, syncs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per source: its Airbyte connection's standard status (as ``keel airbyte plan`` or
+    ``apply`` last saw it) and the last sync outcome keel received (webhook or poll)."""
+    from keel.airbyte.connections import read_status
+
+    seen = read_status(project.root)
+    out = []
+    for source, spec in project.sources.items():
+        last = next((e for e in syncs if e["source"] == source), None)
+        st = seen.get(source) or {}
+        name = st.get("connection") or (spec.airbyte.connection_name if spec.airbyte else None)
+        out.append({
+            "source": source, "connection": name,
+            "standard": st.get("standard", "not checked"),
+            "differences": st.get("differences", []), "checked_at": st.get("checked_at"),
+            "last_sync": None if last is None else {
+                "job_id": last["job_id"], "outcome": last["kind"].removeprefix("sync_"),
+                "at": last["received_at"],
+            },
+        })  # fmt: skip
+    return out
+
+
 def status_data(
     a: Adapter, project: Project, coverage: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -114,6 +137,16 @@ def status_data(
         f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 20",
     )
     return {
+        "connections": connections(
+            project,
+            _rows(
+                a,
+                ops.KEEL_EVENTS,
+                ["JOB_ID", "SOURCE", "KIND", "RECEIVED_AT"],
+                f"WHERE {q('KIND')} IN ({a.lit('sync_succeeded')}, {a.lit('sync_failed')}) "
+                f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 500",
+            ),
+        ),  # fmt: skip
         "project": project.spec.name,
         "generated_at": now.isoformat(timespec="seconds"),
         "streams": streams,

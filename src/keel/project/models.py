@@ -126,7 +126,11 @@ class AirbyteApi(Strict):
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
     token: SecretStr | None = None
+    username: SecretStr | None = None  # basic auth (self-hosted Airbyte)
+    password: SecretStr | None = None
     poll_minutes: int = Field(5, ge=1, le=1440)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    retries: int = Field(4, ge=0, le=10)
 
 
 class Serve(Strict):
