@@ -7,6 +7,7 @@ Names are split into lower-case tokens, so ``EMAIL_ADDRESS``, ``emailAddress`` a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -298,24 +299,33 @@ NAME_RULES: tuple[NameRule, ...] = (
 def name_pii(tokens: Sequence[str], family: str) -> NameHit | None:
     """The PII a column name suggests, given what its data type can hold: the first
     matching row of :data:`NAME_RULES`."""
+    hits = name_hits(tuple(tokens), family)
+    return hits[0] if hits else None
+
+
+@functools.lru_cache(maxsize=16384)
+def name_hits(tokens: tuple[str, ...], family: str) -> tuple[NameHit, ...]:
+    """Every row of :data:`NAME_RULES` the name matches, in table order (the sampled
+    values may overrule the first, and then the next one is considered)."""
     if not tokens or family in ("boolean", "binary") or _is_negated(tokens):
-        return None
+        return ()
     if len(tokens) > 1 and tokens[-1] in V.TEXT_HINTS:
-        return None  # email_body, phone_notes: text about the value, judged as text
+        return ()  # email_body, phone_notes: text about the value, judged as text
     secret_key = (
         tokens[-1] in ("key", "keys") and len(tokens) > 1 and tokens[-2] in V.SECRET_KEY_QUALIFIERS
     )
     reference = tokens[-1] in V.ID_SUFFIXES and not secret_key
     timestamp = tokens[-1] in V.NEGATING_LAST
+    hits: list[NameHit] = []
     for rule in NAME_RULES:
         if family not in rule.families:
             continue
         if (reference and not rule.on_reference) or (timestamp and not rule.on_timestamp):
             continue
         hit = rule.match(tokens)
-        if hit is not None:
-            return hit
-    return None
+        if hit is not None and all(h.kind != hit.kind for h in hits):
+            hits.append(hit)
+    return tuple(hits)
 
 
 def identifier(tokens: Sequence[str]) -> tuple[bool, bool]:

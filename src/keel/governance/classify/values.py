@@ -7,6 +7,8 @@ import ipaddress
 import re
 from datetime import date
 
+from keel.governance.classify.text import is_technical_address
+
 VALUE_KIND_LEVEL: dict[str, str] = {
     "email": "high",
     "phone": "high",
@@ -14,6 +16,8 @@ VALUE_KIND_LEVEL: dict[str, str] = {
     "national_id": "sensitive",
     "card_number": "sensitive",
     "birth_date": "sensitive",
+    "social_profile": "high",
+    "timezone": "low",
 }
 VALUE_KIND_LABEL: dict[str, str] = {
     "email": "emails",
@@ -22,6 +26,8 @@ VALUE_KIND_LABEL: dict[str, str] = {
     "national_id": "national ids (SSN format)",
     "card_number": "card numbers (Luhn-valid)",
     "birth_date": "dates",
+    "social_profile": "social profile links",
+    "timezone": "time zones (IANA)",
 }
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -32,6 +38,15 @@ _DECIMAL_RE = re.compile(r"\d+\.\d+")
 _ISO_DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _DMY_DATE_RE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 _ASCII_DIGITS = frozenset("0123456789")
+# IANA time zone names (the tz database's Area/Location form).
+_TZ_RE = re.compile(
+    r"(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Za-z_]+(?:/[A-Za-z_]+)?"
+)
+# A personal profile on a social network: the path is the person's handle.
+_SOCIAL_RE = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:twitter\.com|x\.com|linkedin\.com/in|facebook\.com|instagram\.com|github\.com)/[A-Za-z0-9_.-]{2,}/?",
+    re.IGNORECASE,
+)
 _MAX_EMAIL_LENGTH = 254
 _MAX_SHORT_VALUE_LENGTH = 64
 
@@ -130,13 +145,22 @@ def detect_value_kind(value: str) -> str | None:
     digits, optionally grouped by spaces or hyphens, Luhn-valid), "ip" (IPv4 or IPv6),
     "phone" (10-15 digits with a leading ``+`` or separators; bare integers, decimals
     and thousands-grouped numbers are not phones), "birth_date" (a plausible calendar
-    date -- the caller decides whether a date is a birth date) or None.
+    date -- the caller decides whether a date is a birth date), "social_profile" (a
+    profile link on a social network), "timezone" (an IANA zone name) or None. Email-shaped
+    technical identifiers (message ids, calendar UIDs, tracking addresses) are not emails.
     """
     text = value.strip()
     if not text or len(text) > _MAX_EMAIL_LENGTH:
         return None
     if "@" in text:
-        return "email" if _EMAIL_RE.fullmatch(text) else None
+        if _EMAIL_RE.fullmatch(text) is None:
+            return None
+        local, _, domain = text.rpartition("@")
+        return None if is_technical_address(local, domain) else "email"
+    if _SOCIAL_RE.fullmatch(text):
+        return "social_profile"
+    if _TZ_RE.fullmatch(text):
+        return "timezone"
     if len(text) > _MAX_SHORT_VALUE_LENGTH:
         return None  # free text; also keeps the regexes linear on long values
     if _is_ssn(text):

@@ -130,7 +130,9 @@ TEXT_BLOCKING_LAST = words(
 )
 
 # Weak personal data (pii_level low): says something about a person, identifies no one.
-WEAK_TOKENS = words("timezone tz tzid locale language languages lang langs jobtitle seniority")
+WEAK_TOKENS = words(
+    "timezone tz tzid locale language languages lang langs jobtitle seniority last4"
+)
 WEAK_PHRASES: tuple[tuple[str, ...], ...] = (
     ("time", "zone"),
     ("job", "title"),
