@@ -22,7 +22,14 @@ from keel.governance.classify.names import (
     tokens as name_tokens,
 )
 from keel.governance.classify.structured import key_name, leaves, parse_documents, value_type
-from keel.governance.classify.text import is_name_shaped, is_person_name, personal_emails, scan_text
+from keel.governance.classify.text import (
+    is_handle,
+    is_job_title,
+    is_name_shaped,
+    is_person_name,
+    personal_emails,
+    scan_text,
+)
 from keel.governance.classify.values import VALUE_KIND_LABEL, VALUE_KIND_LEVEL, detect_value_kind
 
 VECTOR_MIN_AVG_LENGTH = 200
@@ -115,6 +122,8 @@ def _contradiction(kind: str, values: Sequence[str]) -> str | None:
         return f"0/{total} sampled values hold 4 or more digits"
     if kind in ("person_name", "name", "handle") and not any(is_name_shaped(v) for v in values):
         return f"0/{total} sampled values look like a person's name"
+    if kind == "name" and not any(is_person_name(v) or is_handle(v) for v in values):
+        return f"0/{total} sampled values are person names (names of things)"
     return None
 
 
@@ -128,6 +137,10 @@ def _people_in_values(values: Sequence[str], tokens: Sequence[str]) -> Evidence 
         return Evidence(
             "person_names", "high", f"{names}/{total} sampled values are person names", names, total
         )
+    titles = sum(1 for v in values if is_job_title(v))
+    if titles >= 2 and titles >= total * PERSON_NAME_SHARE:
+        detail = f"{titles}/{total} sampled values are job titles"
+        return Evidence("job_titles", "low", detail, titles, total)
     words = sum(len(v.split()) for v in values) / total
     if words < 2 and not has_text_hint(tokens):
         return None

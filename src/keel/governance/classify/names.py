@@ -226,6 +226,8 @@ def _is_weak(tokens: Sequence[str]) -> bool:
         return True
     if any(has_seq(tokens, phrase) for phrase in V.WEAK_PHRASES):
         return True
+    if tuple(tokens) in (("ext",), ("extension",), ("phone", "ext")):
+        return True
     return _is_phone_name(tokens) and any(t in ("ext", "extension") for t in tokens)
 
 

@@ -199,6 +199,67 @@ def is_handle(value: str) -> bool:
     return first in GIVEN_NAMES
 
 
+_JOB_WORDS = frozenset(
+    [
+        "manager",
+        "engineer",
+        "director",
+        "executive",
+        "representative",
+        "vp",
+        "president",
+        "head",
+        "chief",
+        "ceo",
+        "cfo",
+        "cto",
+        "coo",
+        "cmo",
+        "cio",
+        "analyst",
+        "specialist",
+        "consultant",
+        "officer",
+        "founder",
+        "cofounder",
+        "designer",
+        "developer",
+        "administrator",
+        "recruiter",
+        "associate",
+        "intern",
+        "assistant",
+        "architect",
+        "scientist",
+        "accountant",
+        "strategist",
+        "partner",
+        "principal",
+        "lead",
+        "supervisor",
+        "coordinator",
+        "advisor",
+        "attorney",
+        "counsel",
+        "nurse",
+        "physician",
+        "teacher",
+        "professor",
+        "researcher",
+        "technician",
+    ]
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def is_job_title(value: str) -> bool:
+    """A short value naming a job (``Account Executive``, ``VP of Sales``, ``CFO``)."""
+    words = re.findall(r"[A-Za-z]+", value)
+    if not 1 <= len(words) <= 6 or value.strip().isdigit():
+        return False
+    return any(w.lower() in _JOB_WORDS for w in words) and value.strip()[:1].isupper()
+
+
 @dataclass(frozen=True)
 class TextScan:
     """How many of the sampled values mention people, and how."""

@@ -89,10 +89,11 @@ def _is_card_value(value: str) -> bool:
 
 def _is_ip_value(value: str) -> bool:
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return True
+    # 126.0.0.0 is a network address, and far more often a version string than a host
+    return not (address.version == 4 and value.endswith(".0"))
 
 
 def _is_phone(value: str) -> bool:
