@@ -196,6 +196,13 @@ def classify_column(name: str, data_type: str, samples: Sequence[str | None]) ->
     :mod:`keel.governance.classify_rules` for the rules; ``reasons`` says which of them
     fired and ``evidence`` the same with the share of sampled values behind each.
     """
+    return _classify_cached(name, data_type, tuple(samples))
+
+
+@functools.lru_cache(maxsize=32768)
+def _classify_cached(name: str, data_type: str, samples: tuple[str | None, ...]) -> ColumnProposal:
+    """A pure function of its arguments, so memoised: wide warehouses repeat the same
+    columns with the same sampled values (one stream landed per tenant or per schema)."""
     return _classify(name, data_type, samples, 0)
 
 
