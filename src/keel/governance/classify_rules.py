@@ -15,7 +15,8 @@ Airbyte metadata
     ``_AIRBYTE_GENERATION_ID``, ...) and ``_AB_CDC_*`` columns are bookkeeping: never PII,
     never an identifier, never critical, whatever their values look like.
 
-``pii_level`` ("none" < "low" < "high" < "sensitive") is the maximum of two signals:
+``pii_level`` ("none" < "low" < "high" < "sensitive") is the maximum of the signals
+below that are not overruled (each recorded as :class:`Evidence` on the proposal):
 
 * the name: e-mail, phone/mobile/tel/fax, a person's name (``first_name``,
   ``contact_name``, ``owner_name``, ``FIRSTNAME``), a postal address (address, street,
@@ -30,12 +31,29 @@ Airbyte metadata
   and attributes *about* a value are not the value (``email_count``, ``email_type``,
   ``is_email_verified``, ``num_phones``), nor is text about a value (``email_body`` is
   judged as free text), nor are references to another row ending in ``_id``/``_key``
-  (``email_id``) -- except national and tax ids, which are the value.
+  (``email_id``) -- except national and tax ids, which are the value. Weak personal
+  data is ``low``: time zone, job title, spoken language / locale, phone extension.
+  The rules are the table ``NAME_RULES`` in :mod:`keel.governance.classify.names`;
+  the words they match are in :mod:`keel.governance.classify.vocab`.
+* values overrule names: with at least three sampled values, a name rule whose kind
+  the values contradict (enum-like codes for any kind; no email in an email column,
+  too few digits for a phone, card or national id, nothing name-shaped for a person's
+  name, no person's name or handle for a generic ``name``) is dropped, and the next
+  matching name rule is considered.
+* people in values: short values that are person names (a given name from
+  :mod:`keel.governance.classify.given_names` first) in at least half the samples, or
+  job titles (``low``); free text (several words per value, or a prose name) where at
+  least a fifth of the values contain a personal email, a phone number or a named
+  person (:mod:`keel.governance.classify.text`).
+* JSON documents (at least half the values parse as objects/arrays) are read key by key
+  (:mod:`keel.governance.classify.structured`) and take their most sensitive key's
+  level, naming the keys.
 * the sampled values: the non-null, non-blank samples are classified with
   :func:`detect_value_kind`; a kind matching at least half of them (and at least two
   values, or the single value when only one was sampled) gives ``email`` -> high,
   ``phone`` -> high, ``ip`` -> high, ``national_id`` -> sensitive, ``card_number`` ->
-  sensitive. ``birth_date`` (any plausible calendar date) only counts when the column
+  sensitive, ``social_profile`` -> high, ``timezone`` -> low. Email-shaped technical
+  identifiers (message ids, calendar UIDs) are not emails. ``birth_date`` (any plausible calendar date) only counts when the column
   name already hints at a birth date -- dates alone are not PII.
 
 ``is_primary_identifier``
@@ -82,6 +100,7 @@ from __future__ import annotations
 
 from keel.governance.classify.column import (
     ColumnProposal,
+    Evidence,
     classify_column,
     table_pii_level,
     table_vector_index,
@@ -93,6 +112,7 @@ from keel.governance.classify.vocab import PII_LEVELS
 __all__ = [
     "PII_LEVELS",
     "ColumnProposal",
+    "Evidence",
     "classify_column",
     "detect_value_kind",
     "entity_type_for_table",
