@@ -463,3 +463,23 @@ def greenhouse_departments(r: random.Random) -> object:
 
 def greenhouse_offices(r: random.Random) -> object:
     return greenhouse_named("office")(r)  # type: ignore[operator]
+
+
+def freshdesk_agent_contact(r: random.Random) -> object:
+    return {
+        "active": True,
+        "email": v.email(r),
+        "job_title": v.title(r),
+        "language": "en",
+        "last_login_at": v.ts(r),
+        "mobile": v.phone(r),
+        "name": v.full(r),
+        "phone": None,
+        "time_zone": "Chennai",
+        "created_at": v.ts(r),
+        "updated_at": v.ts(r),
+    }
+
+
+def freshdesk_source_info(r: random.Random) -> object:
+    return {"email_failure_count": None, "received_at": v.ts(r)}

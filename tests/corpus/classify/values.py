@@ -380,3 +380,12 @@ def employee_id(r: random.Random) -> str:
 
 def date(r: random.Random) -> str:
     return f"2025-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+
+
+def street_address(r: random.Random) -> str:
+    street = r.choice(("Baker Street", "Market St", "Rue de Rivoli", "Hauptstrasse"))
+    return f"{r.randint(1, 400)} {street}, {r.choice(('London', 'Paris', 'Berlin', 'Austin'))}"
+
+
+def twitter_handle(r: random.Random) -> str:
+    return "@" + handle(r).replace(".", "_")

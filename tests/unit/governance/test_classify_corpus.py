@@ -20,7 +20,8 @@ def test_corpus_is_what_it_says() -> None:
     cases = load()
     connectors = {c.connector for c in cases}
     assert len(connectors) >= 8
-    assert {c.connector for c in cases if c.split == "heldout"} == {"greenhouse", "pipedrive"}
+    heldout = {c.connector for c in cases if c.split == "heldout"}
+    assert heldout == {"greenhouse", "pipedrive", "freshdesk"}
     assert sum(c.label != "none" for c in cases) >= 100
     assert {c.label for c in cases} == {"none", "low", "high"}
     # seeded: the same values every run
