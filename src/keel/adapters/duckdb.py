@@ -126,16 +126,24 @@ class DuckDBAdapter(Adapter):
             )
             for i in range(0, len(targets), chunk)
         ]
+        keys: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
         for rows in self.fetch_many(queries, "sample"):
             for s, t, doc in rows:
-                # DuckDB names are case-insensitive; keel's are canonical upper case
-                row = {k.upper(): v for k, v in json.loads(doc).items()}
-                for column in wanted[(s, t)]:
-                    value = row.get(column.upper())
-                    if value is None:
-                        continue
-                    text = value if isinstance(value, str) else json.dumps(value)
-                    out[(s, t, column)].append(text)
+                row = json.loads(doc)
+                pairs = keys.get((s, t))
+                if pairs is None:
+                    # DuckDB names are case-insensitive; keel's are canonical upper case
+                    stored = {k.upper(): k for k in row}
+                    pairs = [
+                        (stored[c.upper()], out[(s, t, c)])
+                        for c in wanted[(s, t)]
+                        if c.upper() in stored
+                    ]
+                    keys[(s, t)] = pairs
+                for key, bucket in pairs:
+                    value = row[key]
+                    if value is not None:
+                        bucket.append(value if isinstance(value, str) else json.dumps(value))
         return out
 
     def begin(self) -> None:
