@@ -32,6 +32,11 @@ def test_next_name_rule_when_the_first_is_overruled() -> None:
     assert [e.rule for e in p.evidence][:2] == ["name_overruled", "name"]
 
 
+def test_lower_case_given_names_are_not_codes() -> None:
+    assert classify_column("first_name", "VARCHAR", ["ann", "wei", "priya"]).pii_level == "high"
+    assert classify_column("username", "VARCHAR", ["github", "jira", "zapier"]).pii_level == "none"
+
+
 def test_names_of_things_overrule_a_generic_name() -> None:
     assert (
         classify_column("name", "VARCHAR", ["general", "sales-team", "random"]).pii_level == "none"

@@ -44,7 +44,8 @@ _NOT_OVERRULED = frozenset({"weak", "secret", "birth_date"})
 class Evidence:
     """One rule that fired (or was overruled) for a column, with its share of values."""
 
-    rule: str  # name, name_overruled, values, person_names, free_text, json_keys, airbyte_meta
+    # name, name_overruled, values, person_names, job_titles, free_text, json_keys, airbyte_meta
+    rule: str
     level: str
     detail: str
     matched: int = 0
@@ -108,7 +109,8 @@ def _contradiction(kind: str, values: Sequence[str]) -> str | None:
     if kind in _NOT_OVERRULED or len(values) < MIN_VALUES_TO_OVERRULE:
         return None
     total = len(values)
-    if _enum_like(values):
+    if _enum_like(values) and not any(is_handle(v) for v in values):
+        # (lower-case given names, ``ann``, are not codes)
         return f"{total}/{total} sampled values are enum-like codes"
     if kind == "email" and not any(personal_emails(v) for v in values):
         return f"0/{total} sampled values contain an email address"
