@@ -25,6 +25,7 @@ def test_duckdb_sample_returns_text_and_json_values() -> None:
     assert out[("RAW", "USERS", "NOTE")] == ["met at the fair", 'it\'s "quoted"']
     assert out[("RAW", "EMPTY", "NAME")] == []
     assert a.queries["sample"] == 1
+    a.close()
 
 
 def test_duckdb_sample_is_bounded_and_chunked() -> None:
@@ -37,3 +38,4 @@ def test_duckdb_sample_is_bounded_and_chunked() -> None:
     out = a.sample(targets, 3, chunk=2)
     assert all(len(out[("RAW", f"T{n}", "C")]) == 3 for n in range(5))
     assert a.queries["sample"] == 3  # ceil(5 / 2): the count grows with tables / chunk only
+    a.close()
