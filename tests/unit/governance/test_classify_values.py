@@ -186,3 +186,9 @@ def test_evidence_is_json_ready() -> None:
             "share": "3/3",
         },
     ]
+
+
+def test_raw_values_are_tolerated() -> None:
+    rows: list[object] = [{"email": "ann@acme.com"}, {"email": "wei@globex.io"}, 7, None]
+    p = classify_column("payload", "JSON", rows)  # type: ignore[arg-type]
+    assert p.pii_level == "high"

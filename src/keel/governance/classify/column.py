@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,6 +99,15 @@ def _value_hit(values: Sequence[str], birth_hint: bool) -> Evidence | None:
     count, _, kind = max(qualifying)
     detail = f"{count}/{total} sampled values are {VALUE_KIND_LABEL[kind]}"
     return Evidence("values", VALUE_KIND_LEVEL[kind], detail, count, total)
+
+
+def _text(sample: object) -> str:
+    """A sample as text (callers hand strings; raw values are tolerated)."""
+    if isinstance(sample, str):
+        return sample
+    if isinstance(sample, dict | list):
+        return json.dumps(sample, default=str)
+    return str(sample)
 
 
 def _enum_like(values: Sequence[str]) -> bool:
@@ -198,7 +208,11 @@ def classify_column(name: str, data_type: str, samples: Sequence[str | None]) ->
     :mod:`keel.governance.classify_rules` for the rules; ``reasons`` says which of them
     fired and ``evidence`` the same with the share of sampled values behind each.
     """
-    return _classify_cached(name, data_type, tuple(samples))
+    key = tuple(samples)
+    try:
+        return _classify_cached(name, data_type, key)
+    except TypeError:  # an unhashable sample (a caller passing raw rows): not memoised
+        return _classify(name, data_type, key, 0)
 
 
 @functools.lru_cache(maxsize=32768)
@@ -222,7 +236,7 @@ def _classify(
         )
     facts = _name_facts(name, data_type)
     tokens, family = facts.tokens, facts.family
-    values = [s for s in samples if s is not None and s.strip()]
+    values = [t for t in (_text(s) for s in samples if s is not None) if t.strip()]
     docs = None
     if values and family in ("semi", "text", "unknown") and depth < 3:
         docs = parse_documents(values)
