@@ -8,7 +8,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.corpus.classify import documents, values
+from tests.corpus.classify import billing, documents, values
 
 CORPUS = Path(__file__).with_name("corpus.txt")
 # How Airbyte lands JSON-schema types (keel's portable types, see keel.ingest.schema)
@@ -51,7 +51,8 @@ def _generator(spec: str) -> values.Gen:
     if spec.startswith("enum:"):
         return values.enum(spec[len("enum:") :])
     if spec.startswith("doc:"):
-        build = getattr(documents, spec[len("doc:") :])
+        name = spec[len("doc:") :]
+        build = getattr(documents, name, None) or getattr(billing, name)
 
         def document(r: random.Random) -> str:
             doc = build(r)
