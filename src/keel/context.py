@@ -173,6 +173,7 @@ class Context:
                 "name": p.key.object_name,
                 "metadata": p.tag,
                 "reasons": list(p.reasons),
+                "evidence": list(p.evidence),
             }
             for p in snap.desired.proposals
         ]
