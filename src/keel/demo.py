@@ -39,9 +39,7 @@ Step = Callable[[str], None]
 
 
 def _promote_all(ctx: Context) -> list[dict[str, Any]]:
-    from keel.publish.promote import promote
-
-    return [promote(ctx.project, ctx.adapter, source).to_dict() for source in ctx.project.sources]
+    return [ctx.promote(source).to_dict() for source in ctx.project.sources]
 
 
 def _alerts(ctx: Context, reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -78,8 +76,6 @@ def run_demo(
     say = step or (lambda _m: None)
     started = time.perf_counter()
     root = directory or Path(tempfile.mkdtemp(prefix="keel-demo-"))
-    from keel.ingest.api import ingest_sources
-
     if write:
         say(f"writing the Sophia project in {root}")
         write_project(root, engine=engine)
@@ -89,14 +85,14 @@ def run_demo(
         plan, _ = ctx.apply()
         out["foundation"] = plan.summary()
         say("sync 1: ingesting gong, hubspot, slack and netsuite into their _RAW schemas")
-        first = ingest_sources(ctx)
+        first = ctx.ingest()
         out["sync1_records"] = sum(r.committed for r in first)
         tagged, _ = ctx.apply()
         out["sync1_tags"] = len(tagged.changes)
         say("sync 1: gating and publishing")
         out["sync1"] = _promote_all(ctx)
         say("sync 2: ingesting again; hubspot contacts carry faults, gong calls a new column")
-        second = ingest_sources(ctx, faults=SYNC2_FAULTS)
+        second = ctx.ingest(faults=SYNC2_FAULTS)
         out["sync2_records"] = sum(r.committed for r in second)
         say("classifying and tagging what sync 2 brought")
         tags, _ = ctx.apply()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from keel.adapters.snowflake import SnowflakeAdapter
+from keel.governance.apply import apply_plan
 from keel.plan.diff import diff
-from keel.plan.evaluator import apply_plan
 from keel.plan.model import Change, Plan
 from keel.resources import DesiredState, Grant, Membership, TagKey
 

@@ -20,10 +20,9 @@ log = logging.getLogger("keel.events")
 def default_runner() -> Runner:
     """gate + promote + transform for one source: Airbyte already loaded the data, so the
     ingest step is skipped; the outcome says whether any stream was blocked."""
-    from keel.publish.pipeline import run_source
 
     def run(ctx: Context, source: str) -> dict[str, Any]:
-        report = run_source(ctx, source, find_ingest=lambda: None)
+        report = ctx.run(source, ingest=False)
         data = report.to_dict()
         streams = data.get("streams", [])
         published = sum(int((s.get("batch") or {}).get("published_rows") or 0) for s in streams)
@@ -32,11 +31,9 @@ def default_runner() -> Runner:
     return run
 
 
-def default_notifier() -> Notifier | None:
-    try:
-        from keel.alerts.api import notify
-    except ImportError:
-        return None
+def default_notifier() -> Notifier:
+    from keel.alerts.api import notify
+
     return notify
 
 

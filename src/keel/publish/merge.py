@@ -6,7 +6,7 @@ tags, quarantine and the batch record.
   ``BEGIN`` on engines whose DDL auto-commits (``caps.transactional_ddl`` off).
 - :func:`merge_sql`: standard SQL MERGE (DuckDB 1.4+, PostgreSQL 15+, Snowflake) of the
   deduplicated batch: insert new keys, update a key only when the batch row wins
-  (:func:`keel.publish.window.wins_sql`), delete a key the source marks deleted. Rows
+  (:func:`keel.batch.window.wins_sql`), delete a key the source marks deleted. Rows
   quarantined for this batch are left out *after* deduplication, so an older version
   of a quarantined key never slips in.
 - :func:`watermark_sql`, :func:`tag_sqls`, :func:`batch_update_sql`: the rest of the
@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from keel import ops
 from keel.adapters.base import Adapter
-from keel.publish.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
+from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
 from keel.resources import TagKey
 
 
@@ -64,7 +64,7 @@ def merge_sql(a: Adapter, layout: Layout, window: Window, quarantine_batch: str 
 
 
 def window_count_sql(a: Adapter, layout: Layout, window: Window) -> str:
-    from keel.publish.window import window_sql
+    from keel.batch.window import window_sql
 
     return f"SELECT COUNT(*) FROM {a.ident(*layout.raw)} WHERE {window_sql(a, window)}"
 

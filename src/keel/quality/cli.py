@@ -165,12 +165,8 @@ def gate(target: str, samples: int, project_dir: Path, json_mode: bool, console:
     if served is not None:
         _served_report(console, served[0], "gate")
         return
-    from keel.quality.gate import gate as run_gate
-
     with open_context(project_dir, console) as ctx, console.progress("gating") as bar:
-        report = run_gate(
-            ctx.project, ctx.adapter, target, sample_limit=samples, progress=lambda _: bar.advance()
-        )
+        report = ctx.gate(target, sample_limit=samples, progress=lambda _: bar.advance())
     _finish(console, report, "gate")
 
 
@@ -193,7 +189,6 @@ def promote(
 ) -> None:
     """Gate, then publish passing batches into <SOURCE>_DATA (parents first)."""
     from keel.errors import KeelError
-    from keel.publish.promote import promote as run_promote
 
     if reason and not force:
         raise KeelError("--reason goes with --force")
@@ -203,9 +198,7 @@ def promote(
         _served_report(console, served[0], "promote")
         return
     with open_context(project_dir, console) as ctx, console.progress("promoting") as bar:
-        report = run_promote(
-            ctx.project,
-            ctx.adapter,
+        report = ctx.promote(
             target,
             force=force,
             reason=reason,
@@ -229,10 +222,8 @@ def batches(
     if served is not None:
         found = served[0]
     else:
-        from keel.publish.batches import list_batches
-
         with open_context(project_dir, console) as ctx:
-            found = list_batches(ctx.project, ctx.adapter, source, limit=limit)
+            found = ctx.batches(source, limit=limit)
     from keel.quality.render import render_batches
 
     if json_mode:
@@ -255,11 +246,10 @@ def run(
     console: Console,
 ) -> None:
     """Ingest, gate, promote and transform SOURCE: what a sync event triggers."""
-    from keel.publish.pipeline import run_source
     from keel.quality.render import render_source
 
     with open_context(project_dir, console) as ctx:
-        report = run_source(ctx, source, transform=not no_transform, sample_limit=samples)
+        report = ctx.run(source, transform=not no_transform, sample_limit=samples)
     if json_mode:
         console.emit_json(report.to_dict())
     else:

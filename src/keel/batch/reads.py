@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch.window import EXTRACTED_AT, Window, utc, window_sql
 from keel.errors import QualityError
-from keel.publish.window import EXTRACTED_AT, Window, utc, window_sql
 
 Columns = dict[tuple[str, str], list[tuple[str, str]]]  # (SCHEMA, TABLE) -> [(COLUMN, type)]
 
