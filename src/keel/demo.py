@@ -21,10 +21,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel.context import Context
 from keel.project.init import write_project
+
+if TYPE_CHECKING:
+    from keel.quality.model import SourceReport
 
 SYNC2_FAULTS: dict[str, list[dict[str, Any]]] = {
     "hubspot": [
@@ -38,11 +41,11 @@ SYNC2_FAULTS: dict[str, list[dict[str, Any]]] = {
 Step = Callable[[str], None]
 
 
-def _promote_all(ctx: Context) -> list[dict[str, Any]]:
-    return [ctx.promote(source).to_dict() for source in ctx.project.sources]
+def _promote_all(ctx: Context) -> list[SourceReport]:
+    return [ctx.promote(source) for source in ctx.project.sources]
 
 
-def _alerts(ctx: Context, reports: list[dict[str, Any]]) -> dict[str, Any]:
+def _alerts(ctx: Context, reports: list[SourceReport]) -> dict[str, Any]:
     """Queue the gate's alerts and deliver them to the configured sinks once (locally: the
     console sink, a file). One pass in this thread, so on the project's own connection."""
     from keel.alerts.api import notify, sinks_for
@@ -90,7 +93,7 @@ def run_demo(
         tagged, _ = ctx.apply()
         out["sync1_tags"] = len(tagged.changes)
         say("sync 1: gating and publishing")
-        out["sync1"] = _promote_all(ctx)
+        out["sync1"] = [r.to_dict() for r in _promote_all(ctx)]
         say("sync 2: ingesting again; hubspot contacts carry faults, gong calls a new column")
         second = ctx.ingest(faults=SYNC2_FAULTS)
         out["sync2_records"] = sum(r.committed for r in second)
@@ -108,8 +111,9 @@ def run_demo(
             if c.reason and c.kind != "set_tag"
         ]
         say("sync 2: gating and publishing")
-        out["sync2"] = _promote_all(ctx)
-        out["alerts"] = _alerts(ctx, out["sync2"])
+        reports = _promote_all(ctx)
+        out["sync2"] = [r.to_dict() for r in reports]
+        out["alerts"] = _alerts(ctx, reports)
         say("auditing")
         out["audit"] = ctx.audit().to_dict()
     out["seconds"] = round(time.perf_counter() - started, 1)

@@ -11,7 +11,7 @@ The gate never waits for the network: it enqueues rows; the sender delivers them
 
 from keel.alerts.api import enabled_sinks, enqueue_event, notify, routing_for, sender_for, sinks_for
 from keel.alerts.build import Routing
-from keel.alerts.model import Alert, GateOutcome, SyncFailure
+from keel.alerts.model import Alert, SyncFailure
 from keel.alerts.outbox import enqueue, open_keys
 from keel.alerts.sender import AlertMetrics, AlertSender, Backoff
 
@@ -20,7 +20,6 @@ __all__ = [
     "AlertMetrics",
     "AlertSender",
     "Backoff",
-    "GateOutcome",
     "Routing",
     "SyncFailure",
     "enabled_sinks",

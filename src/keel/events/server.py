@@ -13,6 +13,7 @@ from keel.errors import KeelError
 from keel.events import localapi
 from keel.events.app import create_app
 from keel.events.service import EventService, Notifier, Runner
+from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
 
@@ -21,12 +22,8 @@ def default_runner() -> Runner:
     """gate + promote + transform for one source: Airbyte already loaded the data, so the
     ingest step is skipped; the outcome says whether any stream was blocked."""
 
-    def run(ctx: Context, source: str) -> dict[str, Any]:
-        report = ctx.run(source, ingest=False)
-        data = report.to_dict()
-        streams = data.get("streams", [])
-        published = sum(int((s.get("batch") or {}).get("published_rows") or 0) for s in streams)
-        return {**data, "blocked": not report.ok, "published_rows": published}
+    def run(ctx: Context, source: str) -> RunReport:
+        return ctx.run(source, ingest=False)
 
     return run
 

@@ -28,21 +28,24 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from keel.adapters.base import Adapter
+from keel.alerts.api import Details
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events.metrics import Metrics
 from keel.events.payload import SyncEvent, parse_webhook
 from keel.events.store import EventStore
+from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
 COVERAGE_EVERY = 30.0  # seconds between audits for the status page
 INTAKE_GATHER = 0.002  # seconds a commit waits for more events (group commit)
 SWITCH_INTERVAL = 0.0005  # seconds; see EventService.start
 
-# runner(context, source) -> outcome dict with at least "blocked" (bool); may raise KeelError
-Runner = Callable[[Context, str], dict[str, Any]]
-# notify(context, kind, details): hand an alert to the alerting outbox
-Notifier = Callable[[Context, str, dict[str, Any]], None]
+# runner(context, source) -> the run's report (gate, publish, transform); may raise KeelError
+Runner = Callable[[Context, str], RunReport]
+# notify(context, kind, details): hand an alert to the alerting outbox; details is the
+# gate's report for a "gate" alert, else the few fields the kind names
+Notifier = Callable[[Context, str, Details], None]
 T = TypeVar("T")
 
 
@@ -78,7 +81,7 @@ class EventService:
         self._source_locks_guard = threading.Lock()
         self._queues: dict[str, _SourceQueue] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.last_outcome: dict[str, dict[str, Any]] = {}
+        self.last_outcome: dict[str, RunReport] = {}
         self.coverage: dict[str, Any] | None = None
         self.on_alert: Callable[[], None] | None = None  # e.g. wake the alert sender
         self._intake: list[tuple[SyncEvent, str, asyncio.Future[Accepted]]] = []
@@ -276,12 +279,12 @@ class EventService:
                 store.set_status(runs, "failed", exc.message[:2000])
                 self._alert(worker, "run_failed", {"source": source, "error": exc.message})
                 return
-            result = "blocked" if outcome.get("blocked") else "passed"
+            result = "blocked" if outcome.blocked else "passed"
             self.metrics.inc("keel_gate_runs_total", result=result)
-            self._alert(worker, "gate", outcome)  # triggers for failures, resolves for passes
+            self._alert(worker, "gate", outcome.gate)  # triggers for failures, resolves passes
             for job in self._jobs(store, runs):
                 self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
-            self.metrics.inc("keel_publish_rows_total", float(outcome.get("published_rows", 0)))
+            self.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
             self.last_outcome[source] = outcome
             store.set_status(runs, "done", None if result == "passed" else "blocked")
             self.refresh_coverage(worker)
@@ -310,7 +313,7 @@ class EventService:
         )
         return [str(r[0]) for r in rows]
 
-    def _alert(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
+    def _alert(self, ctx: Context, kind: str, details: Details) -> None:
         if self.notify is None:
             return
         try:

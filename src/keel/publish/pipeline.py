@@ -36,6 +36,20 @@ class RunReport:
         failed = self.ingest.get("status") == "failed"
         return not failed and (self.promote is None or self.promote.ok)
 
+    @property
+    def blocked(self) -> bool:
+        """What keel serve marks an event with: anything short of ok holds the source."""
+        return not self.ok
+
+    @property
+    def published_rows(self) -> int:
+        return self.promote.published_rows if self.promote is not None else 0
+
+    @property
+    def gate(self) -> SourceReport:
+        """The gate's report of this run (empty when the run stopped before the gate)."""
+        return self.promote if self.promote is not None else SourceReport(self.source)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source, "ingest": self.ingest}
         if self.promote is not None:
