@@ -29,9 +29,9 @@ from keel.alerts.api import enqueue_event, notify, sender_for
 from keel.alerts.build import Routing
 from keel.alerts.sender import AlertSender, Backoff
 from keel.alerts.sinks import ConsoleSink, PagerDutySink, Sink, SlackSink
+from keel.batch.events import EventStore
 from keel.context import Context
 from keel.events.payload import parse_webhook
-from keel.events.store import EventStore
 from keel.project.init import HEADER, dump, write_project
 from keel.quality.model import SourceReport
 

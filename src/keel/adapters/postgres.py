@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel import ops
-from keel.adapters.base import NOW, Adapter, Capabilities
+from keel.adapters.base import NOW, Capabilities
+from keel.adapters.postgres_runtime import PostgresRuntime
 from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.resources import (
@@ -150,7 +151,7 @@ class ServerState:
         return schema in self.managed_schemas or role in self.managed_roles
 
 
-class PostgresAdapter(Adapter):
+class PostgresAdapter(PostgresRuntime):
     """psycopg 3 on one connection (autocommit; ``begin`` opens an explicit transaction).
 
     The connection opens on first use, so rendering (golden tests) needs no server.

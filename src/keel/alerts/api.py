@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from keel import ops
 from keel.adapters.base import Adapter
 from keel.alerts import build, outbox
 from keel.alerts.model import Alert, SinkName, SyncFailure
 from keel.alerts.outbox import utcnow
 from keel.alerts.sender import DEFAULT_BACKOFF, AlertMetrics, AlertSender, Backoff
 from keel.alerts.sinks import ConsoleSink, PagerDutySink, Sink, SlackSink
+from keel.batch.events import EventStore
 from keel.errors import KeelError
 from keel.project.models import Alerts
 from keel.quality.model import SourceReport, TransformResult
@@ -183,13 +183,7 @@ def _sync_failures(a: Adapter, details: Mapping[str, Any]) -> list[SyncFailure]:
                 source=source,
             )
         ]
-    cols = ("EVENT_ID", "JOB_ID", "CONNECTION_ID", "CONNECTION_NAME", "PAYLOAD")
-    rows = a.fetch(
-        f"SELECT {', '.join(a.ident(c) for c in cols)} FROM {a.ops_table(ops.KEEL_EVENTS)} "
-        f"WHERE {a.ident('EVENT_ID')} IN ({', '.join(a.lit(e) for e in event_ids)}) "
-        f"ORDER BY {a.ident('RECEIVED_AT')}",
-        "alerts",
-    )
+    rows = EventStore(a).failures(event_ids)
     found = {r[0] for r in rows}
     out = [
         SyncFailure(str(job), conn_id, conn_name, _error_of(payload), source)

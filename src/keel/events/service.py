@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,17 +28,16 @@ from typing import Any, TypeVar
 
 from keel.adapters.base import Adapter
 from keel.alerts.api import Details
+from keel.batch.events import EventStore
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events.metrics import Metrics
 from keel.events.payload import SyncEvent, parse_webhook
-from keel.events.store import EventStore
 from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
 COVERAGE_EVERY = 30.0  # seconds between audits for the status page
 INTAKE_GATHER = 0.002  # seconds a commit waits for more events (group commit)
-SWITCH_INTERVAL = 0.0005  # seconds; see EventService.start
 
 # runner(context, source) -> the run's report (gate, publish, transform); may raise KeelError
 Runner = Callable[[Context, str], RunReport]
@@ -263,7 +261,7 @@ class EventService:
         try:
             store = EventStore(worker.adapter)
             store.set_status(event_ids, "running")
-            kinds = self._kinds(store, event_ids)
+            kinds = store.kinds(event_ids)
             failed = [e for e in event_ids if kinds.get(e) == "sync_failed"]
             runs = [e for e in event_ids if e not in failed]
             if failed:
@@ -282,7 +280,7 @@ class EventService:
             result = "blocked" if outcome.blocked else "passed"
             self.metrics.inc("keel_gate_runs_total", result=result)
             self._alert(worker, "gate", outcome.gate)  # triggers for failures, resolves passes
-            for job in self._jobs(store, runs):
+            for job in store.jobs(runs):
                 self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
             self.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
             self.last_outcome[source] = outcome
@@ -294,24 +292,6 @@ class EventService:
                 self.store.set_status(event_ids, "failed", "internal error; see the server log")
         finally:
             worker.close()
-
-    def _kinds(self, store: EventStore, event_ids: list[str]) -> dict[str, str]:
-        ids = ", ".join(store.a.lit(e) for e in event_ids)
-        rows = store.a.fetch(
-            f"SELECT {store.col('EVENT_ID')}, {store.col('KIND')} FROM "
-            f"{store.table} WHERE {store.col('EVENT_ID')} IN ({ids})",
-            "events",
-        )
-        return {r[0]: r[1] for r in rows}
-
-    def _jobs(self, store: EventStore, event_ids: list[str]) -> list[str]:
-        ids = ", ".join(store.a.lit(e) for e in event_ids)
-        rows = store.a.fetch(
-            f"SELECT {store.col('JOB_ID')} FROM {store.table} WHERE "
-            f"{store.col('EVENT_ID')} IN ({ids})",
-            "events",
-        )
-        return [str(r[0]) for r in rows]
 
     def _alert(self, ctx: Context, kind: str, details: Details) -> None:
         if self.notify is None:
@@ -328,10 +308,6 @@ class EventService:
 
     async def start(self) -> int:
         """Queue every event a previous process left open; returns how many."""
-        # The warehouse calls run in threads and release the GIL; with Python's default 5 ms
-        # switch interval each one then waits that long to get it back from the busy event
-        # loop, which caps intake near 150 events/s. 0.5 ms keeps the hand-offs short.
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self._loop = asyncio.get_running_loop()
         self._intake_wakeup = asyncio.Event()
         self._intake_task = self._loop.create_task(self._intake_loop())

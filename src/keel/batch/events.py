@@ -1,8 +1,10 @@
-"""Events in SOPHIA_OPS.KEEL_EVENTS: stored before the webhook is answered.
+"""The store of SOPHIA_OPS.KEEL_EVENTS, the only code that touches that table: a
+webhook event is stored before it is answered.
 
 The event id is derived from Airbyte's job id, so a repeated delivery (or the
 poller finding a job the webhook already brought) inserts nothing: the insert
-itself is the de-duplication, and it says whether the event is new.
+itself is the de-duplication (the adapter's insert-if-absent), and it says which
+events are new. Bodies travel as bind parameters, never as SQL text.
 Statuses: queued -> running -> done | failed; ignored (unknown connection or a
 ping). On restart every queued or running event is queued again; running the
 gate twice is harmless because publishing is idempotent.
@@ -10,14 +12,29 @@ gate twice is harmless because publishing is idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from keel import ops
 from keel.adapters.base import NOW, Adapter
-from keel.events.payload import SyncEvent
 
 OPEN = ("queued", "running")
+
+
+class Incoming(Protocol):
+    """What the store keeps of an Airbyte notification (keel.events.payload.SyncEvent)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def connection_id(self) -> str | None: ...
+    @property
+    def connection_name(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -37,11 +54,11 @@ class EventStore:
     def col(self, name: str) -> str:
         return self.a.ident(name)
 
-    def record(self, event: SyncEvent, source: str | None, payload: str, status: str) -> bool:
+    def record(self, event: Incoming, source: str | None, payload: str, status: str) -> bool:
         """Insert the event; False when an event with the same id was stored before."""
         return bool(self.record_many([(event, source, payload, status)]))
 
-    def record_many(self, items: list[tuple[SyncEvent, str | None, str, str]]) -> set[str]:
+    def record_many(self, items: Sequence[tuple[Incoming, str | None, str, str]]) -> set[str]:
         """Insert events in one statement; returns the ids that were new. Ids repeated within
         ``items`` are inserted once (the first occurrence)."""
         rows, seen = [], set()
@@ -64,13 +81,7 @@ class EventStore:
                     "ERROR": None,
                 }
             )
-        if not rows:
-            return set()
-        sql = (
-            self.a.insert_sql(ops.KEEL_EVENTS, rows)
-            + f" ON CONFLICT ({self.col('EVENT_ID')}) DO NOTHING RETURNING {self.col('EVENT_ID')}"
-        )
-        return {r[0] for r in self.a.fetch(sql, "events")}
+        return {str(k) for k in self.a.insert_new(ops.KEEL_EVENTS, rows, "events")}
 
     def set_status(self, event_ids: list[str], status: str, error: str | None = None) -> None:
         if not event_ids:
@@ -82,6 +93,32 @@ class EventStore:
         self.a.execute(
             f"UPDATE {self.table} SET {self.col('STATUS')} = {self.a.lit(status)}, "
             f"{self.col('ERROR')} = {self.a.lit(error)}{done} WHERE {self.col('EVENT_ID')} IN ({ids})"
+        )
+
+    def kinds(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """Event id -> kind (sync_succeeded, sync_failed, ...)."""
+        return {r[0]: r[1] for r in self._by_id(event_ids, "EVENT_ID", "KIND")}
+
+    def jobs(self, event_ids: Sequence[str]) -> list[str]:
+        return [str(r[0]) for r in self._by_id(event_ids, "JOB_ID")]
+
+    def failures(self, event_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(event id, job id, connection id, connection name, payload) of stored events,
+        oldest first: what a failed-sync alert says."""
+        cols = ("EVENT_ID", "JOB_ID", "CONNECTION_ID", "CONNECTION_NAME", "PAYLOAD")
+        return self._by_id(event_ids, *cols, order="RECEIVED_AT")
+
+    def _by_id(
+        self, event_ids: Sequence[str], *columns: str, order: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        if not event_ids:
+            return []
+        ids = ", ".join(self.a.lit(e) for e in event_ids)
+        tail = f" ORDER BY {self.col(order)}" if order else ""
+        return self.a.fetch(
+            f"SELECT {', '.join(self.col(c) for c in columns)} FROM {self.table} "
+            f"WHERE {self.col('EVENT_ID')} IN ({ids}){tail}",
+            "events",
         )
 
     def open_events(self) -> list[StoredEvent]:
