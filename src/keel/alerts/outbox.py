@@ -221,6 +221,17 @@ def rows(a: Adapter, where_status: str | None = None) -> list[OutboxRow]:
     return [_row(r) for r in result]
 
 
+def recent(a: Adapter, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest rows (sink, dedup key, action, status, created at): the status page."""
+    cols = ["SINK", "DEDUP_KEY", "ACTION", "STATUS", "CREATED_AT"]
+    result = a.fetch(
+        f"SELECT {_cols(a, cols)} FROM {a.ops_table(T)} "
+        f"ORDER BY {a.ident('CREATED_AT')} DESC LIMIT {int(limit)}",
+        "status",
+    )
+    return [dict(zip([c.lower() for c in cols], r, strict=True)) for r in result]
+
+
 def _update(a: Adapter, alert_id: str, sets: dict[str, str]) -> None:
     assignments = ", ".join(f"{a.ident(c)} = {v}" for c, v in sets.items())
     a.execute(

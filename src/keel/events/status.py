@@ -13,6 +13,8 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.alerts import outbox
+from keel.batch.events import EventStore
 from keel.project.loader import Project
 
 
@@ -101,18 +103,9 @@ def status_data(
                 "watermark_age": _age(w["updated_at"], now) if w else None,
             }
         )
-    alerts = _rows(
-        a,
-        ops.KEEL_ALERTS,
-        ["SINK", "DEDUP_KEY", "ACTION", "STATUS", "CREATED_AT"],
-        f"ORDER BY {q('CREATED_AT')} DESC LIMIT 20",
-    )
-    events = _rows(
-        a,
-        ops.KEEL_EVENTS,
-        ["JOB_ID", "SOURCE", "KIND", "STATUS", "RECEIVED_AT"],
-        f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 20",
-    )
+    alerts = outbox.recent(a, 20)
+    shown = ("job_id", "source", "kind", "status", "received_at")
+    events = [{k: e[k] for k in shown} for e in EventStore(a).recent(20)]
     return {
         "project": project.spec.name,
         "generated_at": now.isoformat(timespec="seconds"),

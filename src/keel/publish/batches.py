@@ -56,7 +56,7 @@ def list_batches(
     sources = [source] if source else list(project.sources)
     streams = [s for s in project.streams.values() if s.source in sources]
     columns = reads.read_columns(a, {ops.OPS_SCHEMA, *(s.raw_schema for s in streams)})
-    reads.ensure_ops(a, columns)
+    reads.require_ops(a, columns)
     where = ""
     if source is not None:
         where = f" WHERE {a.ident('SOURCE')} = {a.lit(source)}"

@@ -148,7 +148,7 @@ class GateRun:
         for s in [*self.order, *related.values()]:
             schemas |= {s.raw_schema, s.data_schema}
         self.columns = reads.read_columns(a, schemas)
-        reads.ensure_ops(a, self.columns)
+        reads.require_ops(a, self.columns)
         self._compile(related)
         marks = reads.read_watermarks(a, {t.source})
         self.pending = reads.probe(
