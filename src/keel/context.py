@@ -50,13 +50,19 @@ class Snapshot:
 
 class Context:
     def __init__(
-        self, root: Path, console: Console | None = None, env: dict[str, str] | None = None
+        self,
+        root: Path,
+        console: Console | None = None,
+        env: dict[str, str] | None = None,
+        adapter: Adapter | None = None,
     ):
+        """``adapter``: an open warehouse connection to use instead of the project's
+        (tests, e.g. a recording Snowflake connection); closed with the Context."""
         self.root = root
         self.console = console or NullConsole()
         self._env = env
         self._project: Project | None = None
-        self._adapter: Adapter | None = None
+        self._adapter: Adapter | None = adapter
 
     @property
     def project(self) -> Project:

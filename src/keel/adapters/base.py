@@ -13,7 +13,7 @@ import contextlib
 import getpass
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,6 +51,8 @@ class Adapter(ABC):
         # keel's tables as the last read_state found them: table -> columns (see mark_ops)
         self._ops_columns: dict[str, set[str]] = {}
         self._upsert_heads: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
+        # how to open another connection like this one (set by the registry, or a test)
+        self.reopen: Callable[[], Adapter] | None = None
 
     # ---- names and quoting -------------------------------------------------------------
 
@@ -92,8 +94,13 @@ class Adapter(ABC):
     def close(self) -> None: ...
 
     def fork(self) -> Adapter:
-        """A second, independent connection to the same warehouse (for a worker thread)."""
-        raise WarehouseError(f"the {self.name} adapter cannot open a second connection")
+        """A second, independent connection to the same warehouse (for a worker thread):
+        engines whose driver shares a database override this; others open a new one."""
+        if self.reopen is None:
+            raise WarehouseError(f"the {self.name} adapter cannot open a second connection")
+        other = self.reopen()
+        other.reopen = self.reopen
+        return other
 
     # ---- runtime capabilities: what keel's own stores (keel.batch) are built on ---------
 
@@ -107,16 +114,17 @@ class Adapter(ABC):
     def execute_bound(self, sql: str, params: Sequence[object]) -> None:
         self.fetch_bound(sql, params, "write")
 
-    def bind_values(self, row: Mapping[str, object]) -> tuple[str, list[object]]:
-        """``(?, ?, CURRENT_TIMESTAMP)`` and its parameters for one row."""
-        marks, params = [], []
+    def bind_values(self, row: Mapping[str, object]) -> tuple[list[str], list[object]]:
+        """One marker per value (``?``, or ``CURRENT_TIMESTAMP`` for NOW) and the values."""
+        marks: list[str] = []
+        params: list[object] = []
         for value in row.values():
             if value is _NOW:
                 marks.append("CURRENT_TIMESTAMP")
             else:
                 marks.append(self.bind_marker)
                 params.append(value)
-        return "(" + ", ".join(marks) + ")", params
+        return marks, params
 
     def insert_new_sql(
         self, table: ops.OpsTable, rows: Sequence[Mapping[str, object]]
@@ -128,7 +136,7 @@ class Adapter(ABC):
         values, params = [], []
         for row in rows:
             marks, bound = self.bind_values(row)
-            values.append(marks)
+            values.append("(" + ", ".join(marks) + ")")
             params += bound
         key = ", ".join(self.ident(c) for c in table.primary_key)
         sql = (

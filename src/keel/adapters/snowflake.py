@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from keel import ops
-from keel.adapters.base import Adapter, Capabilities
+from keel.adapters.base import Capabilities
+from keel.adapters.snowflake_runtime import SnowflakeRuntime
 from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.project.models import Warehouse
@@ -38,7 +39,7 @@ TYPE_MAP = {"TIMESTAMP": "TIMESTAMP_TZ"}
 APPLY_LOG_LAG_HOURS = 2  # ACCOUNT_USAGE.TAG_REFERENCES latency
 
 
-class SnowflakeAdapter(Adapter):
+class SnowflakeAdapter(SnowflakeRuntime):
     name = "snowflake"
     caps = Capabilities(
         enforces_grants=True,
@@ -71,6 +72,7 @@ class SnowflakeAdapter(Adapter):
             "warehouse": spec.warehouse,
             "database": spec.database,
             "autocommit": True,
+            "paramstyle": "qmark",  # server-side binding (keel.adapters.snowflake_runtime)
             "application": "keel",
         }
         if spec.password is not None:
@@ -101,10 +103,10 @@ class SnowflakeAdapter(Adapter):
 
     # ---- execution ------------------------------------------------------------------------
 
-    def _run(self, sql: str) -> Any:
+    def _run(self, sql: str, params: Sequence[object] | None = None) -> Any:
         cursor = self.conn.cursor()
         try:
-            cursor.execute(sql)
+            cursor.execute(sql) if params is None else cursor.execute(sql, params)
         except Exception as exc:  # the connector's ProgrammingError and friends
             message = getattr(exc, "msg", None) or str(exc)
             raise WarehouseError(f"Snowflake refused: {message}\n  SQL: {sql[:500]}") from exc

@@ -132,6 +132,7 @@ def request(
     if state is None:
         return None
     import http.client  # only when a server runs: the standalone command never loads it
+
     host = str(state.get("host") or "")
     host = "127.0.0.1" if host in _LOOPBACK else host
     conn = http.client.HTTPConnection(host, state["port"], timeout=CONNECT_TIMEOUT)

@@ -40,8 +40,11 @@ def build(
     poll: bool = True,
     runner: Runner | None = None,
     notify: Notifier | None = None,
+    context: Context | None = None,
 ) -> tuple[Any, EventService, str | None]:
-    ctx = Context(root, console)
+    """The app and its service for the project in ``root`` (or the given ``context``,
+    whose warehouse connection the server then owns)."""
+    ctx = context or Context(root, console)
     project = ctx.project
     token = project.spec.serve.token.get_secret_value() if project.spec.serve.token else ""
     if not token:
