@@ -17,9 +17,11 @@ from tests.support.snowflake_duck import Warehouse
 
 from keel.adapters.snowflake import SnowflakeAdapter
 from keel.context import Context
+from keel.errors import KeelError
 from keel.events.server import build
 
 SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "snowflake"
 TOKEN = "sf-token"
 IDS = {"hubspot": "conn-hubspot"}
 EVENTS = '"SOPHIA"."SOPHIA_OPS"."KEEL_EVENTS"'
@@ -90,4 +92,39 @@ def test_a_webhook_runs_the_gate_and_publishes_on_snowflake(
     ).fetchall()
     assert published[0][0] > 0
     assert not any(re.search(r"ON CONFLICT|RETURNING", s) for s in log)
+    assert normalized(log[min(ddl) : commit + 1]) == golden("publish_companies.sql")
     warehouse.close()
+
+
+def normalized(statements: list[str]) -> list[str]:
+    """Statements with the run's timestamps and batch ids replaced by placeholders."""
+    out = []
+    for s in statements:
+        s = re.sub(r"\d{8}T\d{6}-[0-9a-f]{8}", "<BATCH>", s)
+        out.append(re.sub(r"'\d{4}-\d\d-\d\dT[\d:.]+\+00:00'", "<TS>", s))
+    return out
+
+
+def golden(name: str) -> list[str]:
+    text = (GOLDEN / name).read_text()
+    return [s.strip() for s in text.split(";\n") if s.strip()]
+
+
+def test_a_failed_publish_on_snowflake_rolls_back(project: Path, warehouse: Warehouse) -> None:
+    """The MERGE fails: ROLLBACK follows, the watermark has not moved, nothing is published."""
+    warehouse.close()
+    failing = Warehouse(
+        project / ".keel" / "warehouse.duckdb", refuse=r'^MERGE INTO "HUBSPOT_DATA"'
+    )
+    with Context(project, adapter=snowflake(failing)) as ctx, pytest.raises(KeelError):
+        ctx.promote("hubspot.companies")
+    log = failing.log.statements
+    merge = next(i for i, s in enumerate(log) if s.startswith('MERGE INTO "HUBSPOT_DATA"'))
+    assert log[merge + 1] == "ROLLBACK"
+    assert failing.root.execute(
+        'SELECT count(*) FROM "SOPHIA"."SOPHIA_OPS"."KEEL_WATERMARKS"'
+    ).fetchall() == [(0,)]
+    assert failing.root.execute(
+        'SELECT count(*) FROM "SOPHIA"."HUBSPOT_DATA"."COMPANIES"'
+    ).fetchall() == [(0,)]
+    failing.close()

@@ -12,7 +12,8 @@ The stand-in is at least as strict as Snowflake where keel could go wrong, and r
 String literals use Snowflake's escapes (a backslash escapes the next character, so
 keel doubles every backslash: keel.sql's SNOWFLAKE dialect); they are read back as
 Snowflake reads them before DuckDB (no backslash escapes) sees them.
-Statements DuckDB cannot run but Snowflake documents (``SET TAG`` / ``UNSET TAG``,
+Statements DuckDB cannot run but Snowflake documents (``CREATE TAG``, ``SET TAG`` /
+``UNSET TAG``,
 ``WITH MANAGED ACCESS``) are recorded and accepted without effect; Snowflake type names
 are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER).
 """
@@ -35,7 +36,7 @@ REFUSED = (
     (re.compile(r"\bFILTER\s*\(\s*WHERE\b", re.I), "syntax error: unexpected 'FILTER'"),
 )
 DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.I)
-TAGS = re.compile(r"\b(SET|UNSET)\s+TAG\b", re.I)
+TAGS = re.compile(r"\b(SET|UNSET)\s+TAG\b|^\s*CREATE\s+TAG\b", re.I)
 TYPES = (("TIMESTAMP_TZ", "TIMESTAMPTZ"), ("VARIANT", "JSON"), ("NUMBER", "BIGINT"))
 
 
@@ -89,6 +90,8 @@ class Cursor:
     def execute(self, sql: str, params: Any = None) -> Cursor:
         with self.conn.log.lock:
             self.conn.log.entries.append((sql, tuple(params or ())))
+        if self.conn.refuse is not None and self.conn.refuse.search(sql):
+            raise SnowflakeError("Statement reached its statement or warehouse timeout")
         for pattern, message in REFUSED:
             if pattern.search(sql):
                 raise SnowflakeError(f"SQL compilation error: {message}")
@@ -121,9 +124,10 @@ class Cursor:
 
 
 class Connection:
-    def __init__(self, duck: Any, log: Log, database: str):
+    def __init__(self, duck: Any, log: Log, database: str, refuse: re.Pattern[str] | None):
         self.duck = duck
         self.log = log
+        self.refuse = refuse
         self.in_transaction = False
         duck.execute(f"USE {quote(database, 'ident', DUCKDB)}")
 
@@ -137,15 +141,17 @@ class Connection:
 class Warehouse:
     """One DuckDB file seen as Snowflake database ``database``; connect() opens sessions."""
 
-    def __init__(self, path: Path, database: str = "SOPHIA"):
+    def __init__(self, path: Path, database: str = "SOPHIA", refuse: str | None = None):
+        """``refuse``: a pattern; statements matching it fail as Snowflake errors would."""
         self.database = database
+        self.refuse = re.compile(refuse) if refuse else None
         self.root = duckdb.connect()
         target = quote(str(path), "literal", DUCKDB)
         self.root.execute(f"ATTACH {target} AS {quote(database, 'ident', DUCKDB)}")
         self.log = Log()
 
     def connect(self) -> Connection:
-        return Connection(self.root.cursor(), self.log, self.database)
+        return Connection(self.root.cursor(), self.log, self.database, self.refuse)
 
     def close(self) -> None:
         self.root.close()
