@@ -43,6 +43,9 @@ class Adapter(ABC):
     dialect: ClassVar[Dialect] = DUCKDB
     type_map: ClassVar[dict[str, str]] = {}
     bind_marker: ClassVar[str] = "?"  # the driver's bind-parameter marker
+    # SELECT ... FOR UPDATE SKIP LOCKED: rows claimed by one session are skipped by the
+    # others until it ends (so several keel serve processes can share the warehouse)
+    row_locks: ClassVar[bool] = False
 
     def __init__(self, tag_name: str = "SOPHIA_AI_METADATA", tag_schema: str = ops.OPS_SCHEMA):
         self.tag_name = tag_name
@@ -125,6 +128,13 @@ class Adapter(ABC):
                 marks.append(self.bind_marker)
                 params.append(value)
         return marks, params
+
+    def skip_locked(self) -> str:
+        """The clause that claims the selected rows for this transaction, skipping rows
+        another session holds (engines with ``row_locks``)."""
+        if not self.row_locks:
+            raise WarehouseError(f"{self.name} has no row locks")
+        return " FOR UPDATE SKIP LOCKED"
 
     def insert_new_sql(
         self, table: ops.OpsTable, rows: Sequence[Mapping[str, object]]

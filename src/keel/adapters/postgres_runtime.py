@@ -1,5 +1,10 @@
 """PostgreSQL's runtime capabilities, mixed into :class:`~keel.adapters.postgres.PostgresAdapter`.
 
+Row locks: ``SELECT ... FOR UPDATE SKIP LOCKED`` locks the rows it returns until the
+transaction ends and skips rows another transaction has locked (PostgreSQL's SELECT,
+"The Locking Clause"); a session that dies releases its locks. keel's stores claim
+events and alerts this way, so several ``keel serve`` processes share one warehouse.
+
 Bind parameters: psycopg 3 sends ``%s`` placeholders as server-side parameters
 (``Connection.execute(query, params)``), so a value never becomes SQL text. With
 parameters, a literal ``%`` in the query text must be written ``%%``: keel's store
@@ -18,6 +23,7 @@ from keel.errors import WarehouseError
 
 class PostgresRuntime(Adapter):
     bind_marker: ClassVar[str] = "%s"
+    row_locks: ClassVar[bool] = True
 
     @property
     @abstractmethod

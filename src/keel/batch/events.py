@@ -12,7 +12,8 @@ gate twice is harmless because publishing is idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -94,6 +95,38 @@ class EventStore:
             f"UPDATE {self.table} SET {self.col('STATUS')} = {self.a.lit(status)}, "
             f"{self.col('ERROR')} = {self.a.lit(error)}{done} WHERE {self.col('EVENT_ID')} IN ({ids})"
         )
+
+    @contextlib.contextmanager
+    def claim(self, event_ids: Sequence[str]) -> Iterator[tuple[EventStore, list[str]]]:
+        """The open events among ``event_ids`` that this process may run, and the store to
+        mark them with: each event runs once however many ``keel serve`` processes share
+        the warehouse. On engines with row locks (PostgreSQL) the events are claimed on a
+        connection of their own (``SELECT ... FOR UPDATE SKIP LOCKED``) whose transaction
+        holds them until the caller is done: another process skips them, and sees them
+        done once this one commits; a process that dies releases them (they run again).
+        Elsewhere one process owns the warehouse (DuckDB's file lock; on Snowflake run
+        one keel serve) and every open event is its own."""
+        if not event_ids:
+            yield self, []
+            return
+        if not self.a.row_locks:
+            yield self, list(event_ids)
+            return
+        lock = self.a.fork()
+        try:
+            states = ", ".join(lock.lit(s) for s in OPEN)
+            ids = ", ".join(lock.lit(e) for e in event_ids)
+            with lock.transaction():
+                rows = lock.fetch(
+                    f"SELECT {self.col('EVENT_ID')} FROM {lock.ops_table(ops.KEEL_EVENTS)} "
+                    f"WHERE {self.col('EVENT_ID')} IN ({ids}) AND {self.col('STATUS')} IN "
+                    f"({states}){lock.skip_locked()}",
+                    "events",
+                )
+                held = {r[0] for r in rows}
+                yield EventStore(lock), [e for e in event_ids if e in held]
+        finally:
+            lock.close()
 
     def kinds(self, event_ids: Sequence[str]) -> dict[str, str]:
         """Event id -> kind (sync_succeeded, sync_failed, ...)."""

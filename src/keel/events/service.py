@@ -259,39 +259,45 @@ class EventService:
     def _run(self, source: str, event_ids: list[str]) -> None:
         worker = self.ctx.fork()
         try:
-            store = EventStore(worker.adapter)
-            store.set_status(event_ids, "running")
-            kinds = store.kinds(event_ids)
-            failed = [e for e in event_ids if kinds.get(e) == "sync_failed"]
-            runs = [e for e in event_ids if e not in failed]
-            if failed:
-                self._alert(worker, "sync_failed", {"source": source, "events": failed})
-                store.set_status(failed, "done")
-            if not runs:
-                return
-            try:
-                with self.source_lock(source):
-                    outcome = self.runner(worker, source)
-            except KeelError as exc:
-                self.metrics.inc("keel_gate_runs_total", result="error")
-                store.set_status(runs, "failed", exc.message[:2000])
-                self._alert(worker, "run_failed", {"source": source, "error": exc.message})
-                return
-            result = "blocked" if outcome.blocked else "passed"
-            self.metrics.inc("keel_gate_runs_total", result=result)
-            self._alert(worker, "gate", outcome.gate)  # triggers for failures, resolves passes
-            for job in store.jobs(runs):
-                self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
-            self.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
-            self.last_outcome[source] = outcome
-            store.set_status(runs, "done", None if result == "passed" else "blocked")
-            self.refresh_coverage(worker)
+            with EventStore(worker.adapter).claim(event_ids) as (store, mine):
+                if mine:  # none: another keel serve process runs them
+                    self._run_claimed(worker, store, source, mine)
         except Exception:  # a bug must not kill the worker loop; the event stays visible
             log.exception("run for %s failed unexpectedly", source)
             with self._lock:
                 self.store.set_status(event_ids, "failed", "internal error; see the server log")
         finally:
             worker.close()
+
+    def _run_claimed(
+        self, worker: Context, store: EventStore, source: str, event_ids: list[str]
+    ) -> None:
+        store.set_status(event_ids, "running")
+        kinds = store.kinds(event_ids)
+        failed = [e for e in event_ids if kinds.get(e) == "sync_failed"]
+        runs = [e for e in event_ids if e not in failed]
+        if failed:
+            self._alert(worker, "sync_failed", {"source": source, "events": failed})
+            store.set_status(failed, "done")
+        if not runs:
+            return
+        try:
+            with self.source_lock(source):
+                outcome = self.runner(worker, source)
+        except KeelError as exc:
+            self.metrics.inc("keel_gate_runs_total", result="error")
+            store.set_status(runs, "failed", exc.message[:2000])
+            self._alert(worker, "run_failed", {"source": source, "error": exc.message})
+            return
+        result = "blocked" if outcome.blocked else "passed"
+        self.metrics.inc("keel_gate_runs_total", result=result)
+        self._alert(worker, "gate", outcome.gate)  # triggers for failures, resolves passes
+        for job in store.jobs(runs):
+            self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
+        self.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
+        self.last_outcome[source] = outcome
+        store.set_status(runs, "done", None if result == "passed" else "blocked")
+        self.refresh_coverage(worker)
 
     def _alert(self, ctx: Context, kind: str, details: Details) -> None:
         if self.notify is None:
