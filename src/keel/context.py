@@ -254,7 +254,7 @@ class Context:
         config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> list[SourceResult]:
         """Run the sources' connectors into their _RAW schemas (DuckDB and PostgreSQL)."""
-        from keel.ingest.api import ingest_sources
+        from keel.ingest.sources import ingest_sources
 
         return ingest_sources(
             self.project, self.adapter, sources, faults, progress, on_install, config_overrides

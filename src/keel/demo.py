@@ -48,7 +48,7 @@ def _promote_all(ctx: Context) -> list[SourceReport]:
 def _alerts(ctx: Context, reports: list[SourceReport]) -> dict[str, Any]:
     """Queue the gate's alerts and deliver them to the configured sinks once (locally: the
     console sink, a file). One pass in this thread, so on the project's own connection."""
-    from keel.alerts.api import notify, sinks_for
+    from keel.alerts.notify import notify, sinks_for
     from keel.alerts.sender import AlertSender
 
     for report in reports:

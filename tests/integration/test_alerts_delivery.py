@@ -25,8 +25,8 @@ import yaml
 from keel import ops
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.alerts import outbox
-from keel.alerts.api import enqueue_event, notify, sender_for
 from keel.alerts.build import Routing
+from keel.alerts.notify import enqueue_event, notify, sender_for
 from keel.alerts.sender import AlertSender, Backoff
 from keel.alerts.sinks import ConsoleSink, PagerDutySink, Sink, SlackSink
 from keel.batch.events import EventStore

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from tests.support.server import ServerThread
 
-from keel.alerts.api import Details
+from keel.alerts.notify import Details
 from keel.context import Context
 from keel.events.server import build
 from keel.publish.pipeline import RunReport

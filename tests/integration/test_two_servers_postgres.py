@@ -18,9 +18,9 @@ import pytest
 
 from keel.adapters.postgres import PostgresAdapter
 from keel.alerts import outbox
-from keel.alerts.api import Details, enqueue_event
 from keel.alerts.build import Routing
 from keel.alerts.model import DELIVERED
+from keel.alerts.notify import Details, enqueue_event
 from keel.alerts.sender import AlertSender
 from keel.alerts.sinks import Outcome
 from keel.context import Context

@@ -29,7 +29,7 @@ def default_runner() -> Runner:
 
 
 def default_notifier() -> Notifier:
-    from keel.alerts.api import notify
+    from keel.alerts.notify import notify
 
     return notify
 
@@ -77,7 +77,7 @@ class _AlertLoop:
     woken whenever the service queues an alert."""
 
     def __init__(self, service: EventService):
-        from keel.alerts.api import sender_for
+        from keel.alerts.notify import sender_for
         from keel.alerts.sender import AlertMetrics
 
         metrics = AlertMetrics(hook=lambda name, sink: service.metrics.inc(name, sink=sink))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from keel.adapters.base import Adapter
-from keel.alerts.api import Details
+from keel.alerts.notify import Details
 from keel.batch.events import EventStore
 from keel.context import Context
 from keel.errors import KeelError, WebhookError

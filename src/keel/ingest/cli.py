@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.clikit import command, open_context
+from keel.cli_common import command, open_context
 
 if TYPE_CHECKING:
     from keel.console import Console

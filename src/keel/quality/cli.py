@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 import click
 
-from keel.clikit import command, open_context
+from keel.cli_common import command, open_context
 
 if TYPE_CHECKING:
     from keel.console import Console
