@@ -44,14 +44,26 @@ def main(debug: bool) -> None:
     help="The warehouse engine the project targets.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
+@click.option(
+    "--from-dbt",
+    "from_dbt",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Read contracts from this dbt project's sources files, where they live.",
+)
 @command
 def init(
-    directory: Path, engine: str, force: bool, project_dir: Path, json_mode: bool, console: Console
+    directory: Path,
+    engine: str,
+    force: bool,
+    from_dbt: Path | None,
+    project_dir: Path,
+    json_mode: bool,
+    console: Console,
 ) -> None:
     """Write the Sophia AI project (keel.yml and contracts/) into DIRECTORY."""
     from keel.project.init import write_project
 
-    paths = write_project(directory, engine=engine, force=force)
+    paths = write_project(directory, engine=engine, force=force, from_dbt=from_dbt)
     if json_mode:
         console.emit_json({"directory": str(directory), "files": [str(p) for p in paths]})
         return
@@ -171,8 +183,11 @@ def apply(
 @command
 def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
     """Compliance report: tag coverage, grants, tests per source. Exit 1 when short."""
+    from keel.airbyte.audit import connection_findings
+
     with _context(project_dir, console) as ctx:
         report = ctx.audit()
+        report.add_connections(*connection_findings(ctx.project))
     data = report.to_dict()
     if json_mode:
         console.emit_json(data)
@@ -188,7 +203,14 @@ def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
         )
         tests = ", ".join(f"{k} {v}" for k, v in data["tests"]["sources"].items())
         console.line(f"  data tests per source:          {tests}")
+        if data["tests"]["not_run"]:
+            kept = ", ".join(f"{k} {v}" for k, v in data["tests"]["not_run"].items())
+            console.line(f"  kept, not run by keel's gate:   {kept}")
+        if data["proposed"]:
+            proposed = ", ".join(f"{p['object']} {p['key']}={p['value']}" for p in data["proposed"])
+            console.line(f"  proposed, not declared:         {proposed}")
         console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
+        console.line(f"  connection violations:          {len(data['connections']['violations'])}")
         for note in report.notes:
             console.line(f"  note: {note}", style="yellow")
         if report.violations:
@@ -267,6 +289,7 @@ def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
 
 def _register_parts() -> None:
     """Each part of keel adds its own commands; importing them costs only click."""
+    from keel.airbyte.cli import register as register_airbyte
     from keel.events.cli import register as register_events
     from keel.ingest.cli import register as register_ingest
     from keel.quality.cli import register as register_quality
@@ -274,6 +297,7 @@ def _register_parts() -> None:
     register_ingest(main)
     register_quality(main)
     register_events(main)
+    register_airbyte(main)
 
 
 _register_parts()

@@ -32,7 +32,8 @@ def seen() -> ServerState:
             ("SOPHIA_SEMANTIC", "CALL_360"): "v",
         },
         owners={("GONG_DATA", "CALLS"): "KEEL", ("GONG_DATA", "MEETINGS"): "KEEL"},
-        columns={("GONG_DATA", "CALLS"): ("ID", "TITLE", "TRANSCRIPT")},
+        columns={("GONG_DATA", "CALLS"): ("ID", "TITLE", "TRANSCRIPT", "DURATION")},
+        types={("GONG_DATA", "CALLS"): ("VARCHAR", "VARCHAR", "VARCHAR", "BIGINT")},
         column_grants={(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TITLE"}},
         masked={(APP, "SELECT", "GONG_DATA", "CALLS")},
         future_holders={(APP, "SELECT", "GONG_DATA"): {"KEEL", "OLD_KEEL"}},
@@ -190,6 +191,16 @@ CASES: list[tuple[str, Change, list[str]]] = [
             ),
             f'REVOKE SELECT ON TABLE "gong_data"."calls" FROM {APP_Q}',
             f'GRANT SELECT ("id", "title") ON TABLE "gong_data"."calls" TO {APP_Q}',
+            'CREATE SCHEMA IF NOT EXISTS "gong_data_masked"',
+            'REVOKE ALL ON SCHEMA "gong_data_masked" FROM PUBLIC',
+            'DROP VIEW IF EXISTS "gong_data_masked"."calls"',
+            'CREATE VIEW "gong_data_masked"."calls" AS SELECT "id", "title", '
+            """CASE WHEN FALSE THEN "transcript" ELSE '***MASKED***' END AS "transcript", """
+            'CASE WHEN FALSE THEN "duration" END AS "duration" FROM "gong_data"."calls"',
+            'COMMENT ON VIEW "gong_data_masked"."calls" IS \'{"keel_masking_view_of": '
+            '"GONG_DATA.CALLS", "shown": ["ID", "TITLE"]}\'',
+            f'GRANT USAGE ON SCHEMA "gong_data_masked" TO {APP_Q}',
+            f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
         ],
     ),
     (
@@ -339,3 +350,81 @@ def test_names_are_quoted_and_lower_cased(adapter: PostgresAdapter) -> None:
 )
 def test_column_types_use_the_core_vocabulary(formatted: str, expected: str) -> None:
     assert pg_type(formatted) == expected
+
+
+def test_revoking_the_last_policy_drops_its_masking_view(adapter: PostgresAdapter) -> None:
+    adapter.seen.relations[("GONG_DATA_MASKED", "CALLS")] = "v"
+    change = adapter.render(grant("revoke", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
+    assert list(change.sql)[1:] == [
+        f'REVOKE SELECT ("id", "title") ON TABLE "gong_data"."calls" FROM {APP_Q}',
+        'DROP VIEW IF EXISTS "gong_data_masked"."calls"',
+        f'REVOKE USAGE ON SCHEMA "gong_data_masked" FROM {APP_Q}',
+    ]
+
+
+def test_one_masking_view_serves_every_role_with_a_policy(adapter: PostgresAdapter) -> None:
+    """ADMIN's recorded policy shows ID and TRANSCRIPT; APP's new one ID and TITLE: the view
+    shows only what both may read (ID), and both roles get it."""
+    adapter.seen.recorded = {(ADMIN, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TRANSCRIPT")]}
+    sql = list(
+        adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)")).sql
+    )
+    create = next(s for s in sql if s.startswith("CREATE VIEW"))
+    assert create.startswith('CREATE VIEW "gong_data_masked"."calls" AS SELECT "id", CASE')
+    assert """CASE WHEN FALSE THEN "title" ELSE '***MASKED***' END AS "title\"""" in create
+    assert sql[-4:] == [
+        f'GRANT USAGE ON SCHEMA "gong_data_masked" TO {ADMIN_Q}',
+        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {ADMIN_Q}',
+        f'GRANT USAGE ON SCHEMA "gong_data_masked" TO {APP_Q}',
+        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
+    ]
+    # revoking one of two policies keeps the view for the other role
+    adapter.seen.relations[("GONG_DATA_MASKED", "CALLS")] = "v"
+    revoke = adapter.render(grant("revoke", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
+    assert list(revoke.sql)[-2:] == [
+        f'REVOKE SELECT ON TABLE "gong_data_masked"."calls" FROM {APP_Q}',
+        f'REVOKE USAGE ON SCHEMA "gong_data_masked" FROM {APP_Q}',
+    ]
+
+
+def test_masking_view_schemas_stay_within_63_bytes() -> None:
+    """PostgreSQL truncates names past NAMEDATALEN-1 = 63 bytes, so two long schemas would
+    share (and overwrite) one view schema; keel's derived names never pass 63 bytes."""
+    from keel.adapters.postgres_state import masked_schema
+
+    assert masked_schema("GONG_DATA") == "GONG_DATA_MASKED"
+    fits = "S" * 56  # + _MASKED = 63 bytes exactly
+    assert masked_schema(fits) == fits + "_MASKED"
+    long_a, long_b = "A" * 60 + "_ONE", "A" * 60 + "_TWO"
+    derived = {masked_schema(long_a), masked_schema(long_b)}
+    assert len(derived) == 2
+    assert all(len(n.lower().encode()) <= 63 and n.endswith("_MASKED") for n in derived)
+    multibyte = "Ü" * 40  # 80 bytes: cut on a character boundary
+    assert len(masked_schema(multibyte).lower().encode()) <= 63
+
+
+def test_a_declared_schema_cannot_take_a_masking_view_schema(adapter: PostgresAdapter) -> None:
+    from keel.errors import WarehouseError
+
+    adapter.seen.managed_schemas.add("GONG_DATA_MASKED")
+    with pytest.raises(WarehouseError, match="GONG_DATA_MASKED is declared in keel.yml"):
+        adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID)"))
+
+
+def test_policies_rendered_earlier_in_a_plan_share_the_view(adapter: PostgresAdapter) -> None:
+    """Two roles' new policies on one table in one plan: the second view rebuild serves
+    both (the last statement list to run leaves the view right, so one apply converges);
+    a revoke rendered first takes its role out of later rebuilds."""
+    adapter.seen.recorded = {(ETL, "SELECT", "GONG_DATA", "CALLS"): [("ID",)]}
+    adapter.render(grant("revoke", ETL, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID)"))
+    adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
+    second = adapter.render(
+        grant("grant", ADMIN, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE,TRANSCRIPT)")
+    )
+    readers = [s for s in second.sql if s.startswith("GRANT SELECT ON TABLE")]
+    assert readers == [
+        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {ADMIN_Q}',
+        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
+    ]
+    comment = next(s for s in second.sql if s.startswith("COMMENT ON VIEW"))
+    assert '"shown": ["ID", "TITLE"]' in comment

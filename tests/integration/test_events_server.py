@@ -74,7 +74,7 @@ def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pat
     kf = project / "keel.yml"
     kf.write_text(
         kf.read_text().replace(
-            "connection_name: gong-to-snowflake",
+            "connection_name: Gong → Snowflake",
             f"connection_id: {GONG_ID}\n      connection_name: Gong → Snowflake",
         )
     )
@@ -104,7 +104,12 @@ def test_webhook_statuses_storage_and_runs(served: tuple[Path, Recorder]) -> Non
         r = http.post(hook, json={"data": {"connection": {"id": GONG_ID}}})
         assert r.status_code == 400 and "jobId" in r.json()["error"]
         assert http.post(hook, content=b"x" * (1024 * 1024 + 1)).status_code == 413
-        assert http.post(hook, json={"text": "test"}).json()["status"] == "ignored"
+        assert (
+            http.post(hook, json={"text": "Hello World! This is a test from Airbyte."}).json()[
+                "status"
+            ]
+            == "ignored"
+        )
         ok = http.post(hook, json=payload("succeeded", 101))
         assert ok.status_code == 202 and ok.json() == {
             "status": "queued",
@@ -147,7 +152,7 @@ def test_one_run_at_a_time_per_source_parallel_across_sources(
     project, _ = served
     kf = project / "keel.yml"
     kf.write_text(
-        kf.read_text().replace("connection_name: hubspot-to-snowflake", "connection_id: hub-1")
+        kf.read_text().replace("connection_name: HubSpot → Snowflake", "connection_id: hub-1")
     )
     # each source's run waits until the other source's run has started: only parallel runs finish
     rec = Recorder(gate={"gong": threading.Event(), "hubspot": threading.Event()})

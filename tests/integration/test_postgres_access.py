@@ -4,6 +4,11 @@ Tables come from three moments: before keel's first apply (an existing warehouse
 ALL TABLES grants and column privileges cover them), and after it, created by ETL, by
 the admin role, and by keel's own user (ingestion, publish): default privileges cover
 those. The same matrix is asserted after the follow-up apply.
+
+APP reads a table with masked columns two ways: named columns on the table itself (a
+masked column is refused), and ``SELECT *`` on keel's masking view ``<schema>_masked``,
+where masked values read ``***MASKED***`` (PostgreSQL refuses a whole statement naming a
+column the role may not read, so ``SELECT *`` on the table itself stays refused).
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("app", "SELECT email FROM hubspot_data.contacts"): False,
     ("app", "SELECT id, name FROM slack_data.users"): True,
     ("app", "SELECT email FROM slack_data.users"): False,
+    ("app", "SELECT * FROM gong_data_masked.calls"): True,
+    ("app", "SELECT * FROM netsuite_data_masked.employees"): True,
+    ("app", "SELECT * FROM hubspot_data_masked.contacts"): True,
+    ("app", "SELECT * FROM slack_data_masked.users"): True,
+    ("app", "INSERT INTO gong_data_masked.calls (id) VALUES ('x')"): False,
+    ("app", "UPDATE gong_data_masked.calls SET title = 'x'"): False,
+    ("app", "CREATE TABLE gong_data_masked.app_t (a int)"): False,
     ("app", "SELECT * FROM gong_data_raw.calls"): False,
     ("app", "SELECT * FROM gong_data_raw.late_stream"): False,
     ("app", "SELECT * FROM gong_data_raw.keel_landed"): False,
@@ -70,6 +82,8 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("etl", "SELECT id FROM gong_data.calls"): False,
     ("etl", "SELECT * FROM gong_data.meetings"): False,
     ("etl", "SELECT * FROM sophia_semantic.call_360"): False,
+    ("etl", "SELECT * FROM gong_data_masked.calls"): False,
+    ("etl", "SELECT * FROM hubspot_data_masked.contacts"): False,
     ("etl", "SELECT * FROM sophia_ops.keel_tags"): False,
     ("etl", "INSERT INTO gong_data.calls (id) VALUES ('x')"): False,
     ("etl", "CREATE TABLE gong_data.etl_t (a int)"): False,
@@ -81,6 +95,8 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("admin", "CREATE TABLE sophia_ml.admin_t (a int)"): True,
     ("admin", "CREATE TABLE gong_data.admin_t (a int)"): True,
     ("admin", "SELECT * FROM gong_data.calls"): True,
+    ("admin", "SELECT * FROM hubspot_data.contacts"): True,
+    ("admin", "SELECT * FROM slack_data.users"): True,
     ("admin", "INSERT INTO gong_data.calls (id) VALUES ('a1')"): True,
     ("admin", "SELECT * FROM sophia_ops.keel_tags"): True,
     ("admin", "SELECT * FROM gong_data_raw.calls"): True,
@@ -92,6 +108,7 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("nobody", "SELECT * FROM gong_data.meetings"): False,
     ("nobody", "SELECT id FROM gong_data.calls"): False,
     ("nobody", "SELECT * FROM sophia_semantic.call_360"): False,
+    ("nobody", "SELECT * FROM gong_data_masked.calls"): False,
     ("nobody", "SELECT * FROM gong_data_raw.calls"): False,
     ("nobody", "SELECT * FROM sophia_ops.keel_tags"): False,
     ("nobody", "CREATE TABLE public.nobody_t (a int)"): False,
@@ -111,6 +128,11 @@ def attempt(dsn: str, statement: str) -> bool:
         finally:
             conn.rollback()
     return True
+
+
+def rows(dsn: str, query: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return list(conn.execute(query.encode()).fetchall())
 
 
 def outcomes(users: dict[str, str], skip: str = "\0") -> dict[tuple[str, str], bool]:
@@ -186,20 +208,37 @@ def test_least_privilege_matrix(pg_db: Any, pg_project: Any, keel: Any) -> None:
     finally:
         adapter.close()
     app = ident(pg_db.role(APP), POSTGRES)
+    masked = "'***MASKED***'"
     assert masking == [
         f'REVOKE SELECT ON TABLE "hubspot_data"."contacts" FROM {app}',
         'GRANT SELECT ("company_id", "id", "lifecycle_stage", "updated_at") ON TABLE '
         f'"hubspot_data"."contacts" TO {app}',
+        'CREATE SCHEMA IF NOT EXISTS "hubspot_data_masked"',
+        'REVOKE ALL ON SCHEMA "hubspot_data_masked" FROM PUBLIC',
+        'DROP VIEW IF EXISTS "hubspot_data_masked"."contacts"',
+        'CREATE VIEW "hubspot_data_masked"."contacts" AS SELECT "id", '
+        + ", ".join(
+            f'CASE WHEN FALSE THEN "{c}" ELSE {masked} END AS "{c}"'
+            for c in ("email", "first_name", "last_name", "phone")
+        )
+        + ', "company_id", "lifecycle_stage", "updated_at" FROM "hubspot_data"."contacts"',
+        'COMMENT ON VIEW "hubspot_data_masked"."contacts" IS \'{"keel_masking_view_of": '
+        '"HUBSPOT_DATA.CONTACTS", "shown": ["ID", "COMPANY_ID", "LIFECYCLE_STAGE", '
+        '"UPDATED_AT"]}\'',
+        f'GRANT USAGE ON SCHEMA "hubspot_data_masked" TO {app}',
+        f'GRANT SELECT ON TABLE "hubspot_data_masked"."contacts" TO {app}',
     ]
-    # a masked table created without the masking: the default privileges expose it ...
+    # a masked table the admin role creates, without the masking: the default privileges
+    # expose it ...
     pg_db.sql(
         "CREATE TABLE slack_data.users (id text, name text, real_name text, email text, "
         "is_bot boolean, updated_at timestamptz)",
         "INSERT INTO slack_data.users VALUES ('u1', 'bo', 'Bo Ek', 'bo@example.com', false, now())",
+        dsn=users["admin"],
     )
     assert attempt(users["app"], "SELECT email FROM slack_data.users")
     # everything else created after apply is covered by default privileges already
-    before = outcomes(users, skip="slack_data.users")
+    before = outcomes(users, skip="slack_data")
     assert {k: v for k, v in before.items() if v != MATRIX[k]} == {}
     # ... the audit reports it as a leak, and the next apply closes it
     audit = keel("audit", "--json", project=root).json()
@@ -224,6 +263,33 @@ def test_least_privilege_matrix(pg_db: Any, pg_project: Any, keel: Any) -> None:
 
     after = outcomes(users)
     assert {k: v for k, v in after.items() if v != MATRIX[k]} == {}  # lists what differs
+
+    # what APP's SELECT * returns: masked values, whoever created the table; ADMIN: clear
+    m = "***MASKED***"
+    assert rows(users["app"], "SELECT id, title, transcript FROM gong_data_masked.calls") == [
+        ("c1", "Kickoff", m)
+    ]
+    assert rows(
+        users["app"], "SELECT id, email, ssn, department FROM netsuite_data_masked.employees"
+    ) == [("e1", m, m, "Sales")]
+    assert rows(users["app"], "SELECT * FROM hubspot_data_masked.contacts")[0][:6] == (
+        "p1",
+        m,
+        m,
+        m,
+        m,
+        "co1",
+    )
+    assert rows(users["app"], "SELECT id, name, email FROM slack_data_masked.users") == [
+        ("u1", "bo", m)
+    ]
+    assert rows(users["admin"], "SELECT transcript FROM gong_data.calls") == [("hello there",)]
+    assert rows(users["admin"], "SELECT email FROM slack_data.users") == [("bo@example.com",)]
+    # the view has the table's columns, in the table's order
+    star = "SELECT * FROM gong_data_masked.calls"
+    assert len(rows(users["app"], star)[0]) == len(CALLS_COLUMNS.split(","))
+    audit = keel("audit", "--json", project=root).json()
+    assert audit["rbac"]["violations"] == []
 
 
 def test_a_changed_masking_policy_converges_in_one_apply(
@@ -254,3 +320,41 @@ def test_a_changed_masking_policy_converges_in_one_apply(
     assert attempt(app, "SELECT id, started_at FROM gong_data.calls")
     assert not attempt(app, "SELECT title FROM gong_data.calls")
     assert not attempt(app, "SELECT transcript FROM gong_data.calls")
+    # the masking view follows the new policy
+    assert rows(app, "SELECT id, title FROM gong_data_masked.calls") == [("c1", "***MASKED***")]
+
+
+def test_a_stale_masking_view_is_reported_and_rebuilt(
+    pg_db: Any, pg_project: Any, keel: Any
+) -> None:
+    """A view dropped by hand, and a column added to the table after apply: the audit
+    reports the policy as not granted, one apply rebuilds the view, the plan is empty."""
+    root: Path = pg_project()
+    pg_db.sql(
+        "CREATE SCHEMA gong_data",
+        f"CREATE TABLE gong_data.calls ({CALLS_COLUMNS})",
+        "INSERT INTO gong_data.calls (id, title, transcript) VALUES ('c1', 'Kickoff', 'hi')",
+    )
+    assert keel("apply", "--yes", project=root).exit_code == 0
+    app = pg_db.login("u_app", pg_db.role(APP))
+    pg_db.sql("DROP VIEW gong_data_masked.calls")
+    audit = keel("audit", "--json", project=root)
+    assert audit.exit_code == 1
+    missing = [v for v in audit.json()["rbac"]["violations"] if v["kind"] == "grant_missing"]
+    assert [v["object"] for v in missing] == [
+        "GONG_DATA.CALLS(DIRECTION,DURATION_SECONDS,ID,PRIMARY_USER_ID,STARTED_AT,TITLE,UPDATED_AT)"
+    ]
+    assert keel("apply", "--yes", project=root).exit_code == 0
+    assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
+    assert rows(app, "SELECT id, transcript FROM gong_data_masked.calls") == [
+        ("c1", "***MASKED***")
+    ]
+    # a column the contract does not know yet: hidden on the table, masked in the view
+    pg_db.sql("ALTER TABLE gong_data.calls ADD COLUMN caller_phone text, ADD COLUMN score bigint")
+    pg_db.sql("UPDATE gong_data.calls SET caller_phone = '+1 415 555 0100', score = 7")
+    r = keel("plan", "--detailed-exitcode", project=root)
+    assert r.exit_code == 2, r.stdout
+    assert keel("apply", "--yes", project=root).exit_code == 0
+    assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
+    assert rows(app, "SELECT * FROM gong_data_masked.calls")[0][-2:] == ("***MASKED***", None)
+    assert not attempt(app, "SELECT caller_phone FROM gong_data.calls")

@@ -249,6 +249,10 @@ def test_demo_flow_has_the_same_verdicts_on_postgres_and_duckdb(
         "SELECT count(*) FROM hubspot_data.contacts "
         "WHERE email IS NULL OR lifecycle_stage = 'Subscriber'"
     ) == [(0,)]
+    # publish created the table and, in the same transaction, its masking view
+    assert pg_db.rows(
+        "SELECT count(*) FROM hubspot_data_masked.contacts WHERE email = '***MASKED***'"
+    ) == [(published,)]
     assert pg_db.rows(
         "SELECT status FROM sophia_ops.keel_batches WHERE stream = 'contacts' ORDER BY created_at"
     ) == [("promoted",), ("blocked",)]

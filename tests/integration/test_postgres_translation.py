@@ -69,13 +69,62 @@ def test_tables_the_role_owns_are_neutral() -> None:
     }
 
 
+VIEW = ("GONG_DATA_MASKED", "CALLS")
+
+
+def with_view(shown: tuple[str, ...] = ("ID", "TITLE"), **kw: object) -> ServerState:
+    """GONG_DATA.CALLS masked for APP, with its masking view as keel builds it."""
+    s = seen(
+        column_grants={(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TITLE"}},
+        types={("GONG_DATA", "CALLS"): ("VARCHAR",) * 3, VIEW: ("VARCHAR",) * 3},
+        **kw,
+    )
+    s.relations[VIEW] = "v"
+    s.columns[VIEW] = s.columns[("GONG_DATA", "CALLS")]
+    s.view_shown[VIEW] = shown
+    return s
+
+
+VIEW_SCHEMA_ACL = [(APP, "USAGE", "GONG_DATA_MASKED")]
+VIEW_ACL = {(APP, "SELECT", "GONG_DATA_MASKED"): {"CALLS"}}
+
+
 def test_masked_tables_hold_columns_not_the_table() -> None:
-    acl = {(APP, "SELECT", "GONG_DATA"): {"MEETINGS"}}
-    cols = {(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TITLE"}}
+    """The policy is held with its column privileges and its masking view; the view's own
+    USAGE and SELECT are part of the policy, not drift."""
+    acl = {(APP, "SELECT", "GONG_DATA"): {"MEETINGS"}, **VIEW_ACL}
     recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "NOT_YET", "TITLE")]}
-    assert grants_from_catalog(seen(column_grants=cols), [], acl, recorded) == {
+    assert grants_from_catalog(with_view(), VIEW_SCHEMA_ACL, acl, recorded) == {
         Grant(APP, "SELECT", "ALL_TABLES", "GONG_DATA"),
         Grant(APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,NOT_YET,TITLE)"),
+    }
+
+
+def test_a_policy_without_its_masking_view_is_not_held() -> None:
+    """Missing view, a stale view (other shown columns), a view the role cannot use: each
+    leaves the policy unreported, so the plan rebuilds it and the audit says so."""
+    acl = {(APP, "SELECT", "GONG_DATA"): {"MEETINGS"}}
+    recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
+    cols = {(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TITLE"}}
+    expected = {Grant(APP, "SELECT", "ALL_TABLES", "GONG_DATA")}
+    assert grants_from_catalog(seen(column_grants=cols), [], acl, recorded) == expected
+    stale = with_view(shown=("ID",))
+    assert grants_from_catalog(stale, VIEW_SCHEMA_ACL, {**acl, **VIEW_ACL}, recorded) == expected
+    assert grants_from_catalog(with_view(), [], {**acl, **VIEW_ACL}, recorded) == expected
+    assert grants_from_catalog(with_view(), VIEW_SCHEMA_ACL, acl, recorded) == expected
+    retyped = with_view()
+    retyped.types[VIEW] = ("VARCHAR", "VARCHAR", "BIGINT")
+    assert grants_from_catalog(retyped, VIEW_SCHEMA_ACL, {**acl, **VIEW_ACL}, recorded) == expected
+
+
+def test_other_grants_on_a_masking_view_are_drift() -> None:
+    acl = {**VIEW_ACL, (ETL, "SELECT", "GONG_DATA_MASKED"): {"CALLS"}}
+    schema_acl = [*VIEW_SCHEMA_ACL, (ETL, "USAGE", "GONG_DATA_MASKED")]
+    recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
+    assert grants_from_catalog(with_view(), schema_acl, acl, recorded) == {
+        Grant(APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"),
+        Grant(ETL, "USAGE", "SCHEMA", "GONG_DATA_MASKED"),
+        Grant(ETL, "SELECT", "TABLE", "GONG_DATA_MASKED.CALLS"),
     }
 
 

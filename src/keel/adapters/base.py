@@ -32,6 +32,10 @@ class Capabilities:
     merge: bool
     column_privileges: bool
     lower_case_names: bool  # unquoted names fold to lower case (PostgreSQL)
+    # roles need USAGE on the database and the declared warehouse, and the loader's role the
+    # privileges its destination documents (Snowflake)
+    account_objects: bool = False
+    masking_policies: bool = False  # masks by a tag-based masking policy (Snowflake Enterprise)
 
 
 NOT_ENFORCED = "recorded in SOPHIA_OPS, not enforced by this engine"
@@ -218,10 +222,14 @@ class Adapter(ABC):
         ]
         for rows in self.fetch_many(queries, "sample"):
             for s, t, values in rows:
-                for column, value in zip(order[(s, t)], values, strict=True):
+                for column, value in zip(order[(s, t)], self.array_values(values), strict=True):
                     if value is not None:
                         out[(s, t, column)].append(value)
         return out
+
+    def array_values(self, value: Any) -> list[Any]:
+        """An array column as the driver returns it (see ``array_sql``), as a list."""
+        return list(value)
 
     def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
         """Run independent read-only queries; engines that can, run them in parallel."""
@@ -231,7 +239,6 @@ class Adapter(ABC):
     # ---- rendering changes -------------------------------------------------------------
 
     def render(self, change: Change) -> Change:
-        d = change.data
         if change.kind == "bootstrap_ops":
             return change.with_sql(self.bootstrap_sql())
         if change.kind == "create_schema":
@@ -239,14 +246,13 @@ class Adapter(ABC):
         if change.kind == "create_role":
             return self.role_sql(change)
         if change.kind in ("grant_role", "revoke_role"):
-            return self.membership_sql(change, d["role"], d["member"], change.kind == "revoke_role")
+            m = change.membership
+            return self.membership_sql(change, m.role, m.member, change.kind == "revoke_role")
         if change.kind in ("grant", "revoke"):
-            grant = Grant(d["role"], d["privilege"], d["target"], d["object_name"])
-            return self.grant_sql(change, grant, change.kind == "revoke")
+            return self.grant_sql(change, change.grant, change.kind == "revoke")
         if change.kind in ("set_tag", "unset_tag"):
-            key = TagKey(d["object_type"], d["object_name"])
             return change.with_sql(
-                self.tag_sql(key, change.after if change.kind == "set_tag" else None)
+                self.tag_sql(change.tag_key, change.after if change.kind == "set_tag" else None)
             )
         raise ValueError(f"unknown change kind {change.kind!r}")  # pragma: no cover
 
@@ -290,6 +296,11 @@ class Adapter(ABC):
     def masking_sql(self, schema: str, table: str) -> list[str]:
         """Statements that hide masked columns of a table keel just created (engines with
         column privileges); none elsewhere."""
+        return []
+
+    def unmasking_sql(self, schema: str, table: str) -> list[str]:
+        """Statements that set a table's masking objects aside before keel alters the table
+        (same transaction; ``masking_sql`` afterwards puts them back); none elsewhere."""
         return []
 
     # default implementations record governance in SOPHIA_OPS (engines without the feature)

@@ -1,42 +1,49 @@
-"""Snowflake: native TAG, schemas WITH MANAGED ACCESS, real roles and grants.
+"""Snowflake: native TAG, schemas WITH MANAGED ACCESS, real roles and grants, masking.
 
-Not reachable from keel's development machines: this adapter is checked with
-golden SQL and a recording connection that replays ``SHOW`` output
-(tests/golden/test_snowflake_sql.py), following reference/snowflake.md.
-Statements that could not be run against a live account are marked
-"unverified" below.
+Not reachable from keel's development machines: checked with golden SQL
+(tests/golden/test_snowflake_sql.py) and with a model of an account that runs keel's
+statements and answers SHOW as Snowflake documents it (tests/support/snowflake_account.py).
+Facts are from docs.snowflake.com (paths in comments); what could not be checked against a
+live account is marked "unverified".
 
-Reading state in bulk (a fixed number of queries, whatever the table count):
-- schemas, tables, columns: one INFORMATION_SCHEMA query each;
-- tags: one query on SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES (direct assignments,
-  up to two hours behind) overlaid with keel's own apply log for the last two
-  hours, so a tag keel just set is not re-planned;
-- grants: ``SHOW GRANTS TO ROLE`` per managed role and ``SHOW FUTURE GRANTS IN
-  SCHEMA`` per managed schema (fixed by the project, not by the table count);
-  per-table grants fold into ALL_TABLES when every table of the schema has them.
-DDL auto-commits on Snowflake, so every statement keel emits is idempotent.
+State is read in bulk by :mod:`keel.adapters.snowflake_state` (a fixed number of queries
+whatever the table count). DDL auto-commits on Snowflake [sql-reference/transactions], so
+every statement keel emits is idempotent (IF NOT EXISTS, SET TAG, GRANT, REVOKE).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from keel import ops
+from keel.adapters import snowflake_state
 from keel.adapters.base import Capabilities
 from keel.adapters.snowflake_runtime import SnowflakeRuntime
-from keel.errors import WarehouseError
+from keel.adapters.snowflake_sql import (
+    MASKING_POLICY,
+    masking_policy_sql,
+    missing_privilege,
+    privileges_for,
+)
+from keel.errors import KeelError, WarehouseError
 from keel.plan.model import Change
 from keel.project.models import Warehouse
-from keel.resources import ActualState, Grant, Membership, TableInfo, TagKey
+from keel.resources import (
+    AIRBYTE_INTERNAL,
+    ActualState,
+    Grant,
+    OnAccountObject,
+    OnAll,
+    OnColumns,
+    OnRelation,
+    OnSchema,
+    TagKey,
+)
 from keel.sql import SNOWFLAKE
 
-# keel's privilege words -> Snowflake's (schema-level CREATE is per object type)
-SCHEMA_PRIVILEGES = {"USAGE": ["USAGE"], "CREATE": ["CREATE TABLE", "CREATE VIEW"]}
 TYPE_MAP = {"TIMESTAMP": "TIMESTAMP_TZ"}
-APPLY_LOG_LAG_HOURS = 2  # ACCOUNT_USAGE.TAG_REFERENCES latency
 
 
 class SnowflakeAdapter(SnowflakeRuntime):
@@ -48,14 +55,39 @@ class SnowflakeAdapter(SnowflakeRuntime):
         merge=True,
         column_privileges=False,
         lower_case_names=False,
+        account_objects=True,
+        masking_policies=True,
     )
     dialect = SNOWFLAKE
     type_map = TYPE_MAP
 
-    def __init__(self, connection: Any, database: str, **kwargs: Any):
+    def __init__(
+        self,
+        connection: Any,
+        database: str,
+        *,
+        role: str | None = None,
+        warehouse: str | None = None,
+        roles_as: str | None = None,
+        grants_as: str | None = None,
+        edition: str = "enterprise",
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.conn = connection
         self.database = database.upper()
+        self.role = role.upper() if role else None
+        self.warehouse = warehouse.upper() if warehouse else None
+        self.roles_as = roles_as.upper() if roles_as else None
+        self.grants_as = grants_as.upper() if grants_as else None
+        self.edition = edition
+        if (self.roles_as or self.grants_as) and not self.role:
+            raise WarehouseError(
+                "warehouse.roles_as / grants_as need warehouse.role: keel switches back to it "
+                "after each change (USE ROLE)"
+            )
+        # what the last read saw: relation kinds (views are altered with ALTER VIEW)
+        self.kinds: dict[tuple[str, str], str] = {}
 
     @classmethod
     def from_spec(cls, spec: Warehouse, **kwargs: Any) -> SnowflakeAdapter:
@@ -65,28 +97,21 @@ class SnowflakeAdapter(SnowflakeRuntime):
             import snowflake.connector
         except ImportError as exc:  # pragma: no cover - a dependency of keel
             raise WarehouseError("snowflake-connector-python is not installed") from exc
-        params: dict[str, Any] = {
-            "account": spec.account,
-            "user": spec.user,
-            "role": spec.role,
-            "warehouse": spec.warehouse,
-            "database": spec.database,
-            "autocommit": True,
-            "paramstyle": "qmark",  # server-side binding (keel.adapters.snowflake_runtime)
-            "application": "keel",
-        }
-        if spec.password is not None:
-            params["password"] = spec.password.get_secret_value()
-        if spec.private_key_path:
-            params["private_key_file"] = spec.private_key_path
-        if spec.authenticator:
-            params["authenticator"] = spec.authenticator
         try:
-            conn = snowflake.connector.connect(**{k: v for k, v in params.items() if v is not None})
+            conn = snowflake.connector.connect(**connect_params(spec))
         except snowflake.connector.errors.Error as exc:
             # the connector's message names the account, never the password
             raise WarehouseError(f"cannot connect to Snowflake: {exc.msg}") from exc
-        return cls(conn, spec.database, **kwargs)
+        return cls(
+            conn,
+            spec.database,
+            role=spec.role,
+            warehouse=spec.warehouse,
+            roles_as=spec.roles_as,
+            grants_as=spec.grants_as,
+            edition=spec.edition,
+            **kwargs,
+        )
 
     # ---- names ----------------------------------------------------------------------------
 
@@ -106,10 +131,14 @@ class SnowflakeAdapter(SnowflakeRuntime):
     def _run(self, sql: str, params: Sequence[object] | None = None) -> Any:
         cursor = self.conn.cursor()
         try:
-            cursor.execute(sql) if params is None else cursor.execute(sql, params)
+            if params is None:
+                cursor.execute(sql)
+            else:  # bound on the server (paramstyle qmark)
+                cursor.execute(sql, params)
         except Exception as exc:  # the connector's ProgrammingError and friends
             message = getattr(exc, "msg", None) or str(exc)
-            raise WarehouseError(f"Snowflake refused: {message}\n  SQL: {sql[:500]}") from exc
+            hint = missing_privilege(sql, message)
+            raise WarehouseError(f"Snowflake refused: {message}{hint}\n  SQL: {sql[:500]}") from exc
         return cursor
 
     def execute(self, sql: str) -> None:
@@ -150,6 +179,11 @@ class SnowflakeAdapter(SnowflakeRuntime):
     def array_sql(self, items: Sequence[str]) -> str:
         return "ARRAY_CONSTRUCT(" + ", ".join(items) + ")"
 
+    def array_values(self, value: Any) -> list[Any]:
+        """The connector returns an ARRAY as JSON text, with SQL NULLs as ``undefined``
+        [developer-guide/python-connector: ARRAY/OBJECT/VARIANT values come back as str]."""
+        return snowflake_state.decode_array(value)
+
     # ---- rendering ------------------------------------------------------------------------
 
     def bootstrap_sql(self) -> list[str]:
@@ -162,180 +196,200 @@ class SnowflakeAdapter(SnowflakeRuntime):
 
     def render(self, change: Change) -> Change:
         if change.kind == "create_schema":
+            # [sql-reference/sql/create-schema]: WITH MANAGED ACCESS
             return change.with_sql(
                 [f"CREATE SCHEMA IF NOT EXISTS {self.fq(change.object)} WITH MANAGED ACCESS"]
             )
+        if change.kind == "enable_managed_access":
+            # [sql-reference/sql/alter-schema]: ALTER SCHEMA s ENABLE MANAGED ACCESS
+            return self._as(
+                self.grants_as,
+                change.with_sql([f"ALTER SCHEMA {self.fq(change.object)} ENABLE MANAGED ACCESS"]),
+            )
+        if change.kind == "transfer_ownership":
+            # [sql-reference/sql/grant-ownership]: OWNERSHIP is transferred, never revoked;
+            # COPY CURRENT GRANTS keeps every grant on the schema as it is
+            return self._as(
+                self.grants_as,
+                change.with_sql(
+                    [
+                        f"GRANT OWNERSHIP ON SCHEMA {self.fq(change.object)} TO ROLE "
+                        f"{self.ident(change.after or '')} COPY CURRENT GRANTS"
+                    ]
+                ),
+            )
+        if change.kind == "set_masking":
+            if self.edition != "enterprise":
+                raise KeelError(
+                    "masking (roles' masked_pii_levels) needs Snowflake Enterprise edition; "
+                    "warehouse.edition is standard. Remove masked_pii_levels or upgrade."
+                )
+            levels = [lv for lv in (change.after or "").split(",") if lv]
+            return change.with_sql(
+                masking_policy_sql(
+                    self.fq(ops.OPS_SCHEMA, MASKING_POLICY), self.tag_ref, levels, self.lit
+                )
+            )
         return super().render(change)
 
+    def _as(self, role: str | None, change: Change) -> Change:
+        """Run a change's statements as ``role`` (USE ROLE), then switch back
+        [sql-reference/sql/use-role]. Unverified: USE ROLE inside keel's BEGIN ... COMMIT
+        (each DDL statement commits the open transaction anyway)."""
+        if not role or role == self.role:
+            return change
+        assert self.role is not None  # checked in __init__
+        sql = [
+            f"USE ROLE {self.ident(role)}",
+            *change.sql,
+            f"USE ROLE {self.ident(self.role)}",
+        ]
+        return change.with_sql(sql, change.note)
+
     def tag_sql(self, key: TagKey, value: str | None) -> list[str]:
+        """[sql-reference/sql/alter-table, alter-view]: ALTER {SCHEMA|TABLE|VIEW} x
+        {SET TAG t = 'v' | UNSET TAG t}; columns: ALTER {TABLE|VIEW} x MODIFY COLUMN c ...
+        (ALTER TABLE on a view is an error). keel's own record of what it set goes to
+        SOPHIA_OPS.KEEL_TAGS in the same change, so a tag is read back exactly while
+        ACCOUNT_USAGE.TAG_REFERENCES lags (up to two hours)."""
         parts = key.parts
         action = (
             f"SET TAG {self.tag_ref} = {self.lit(value)}"
             if value is not None
-            else (f"UNSET TAG {self.tag_ref}")
+            else f"UNSET TAG {self.tag_ref}"
         )
         if key.object_type == "schema":
-            return [f"ALTER SCHEMA {self.fq(parts[0])} {action}"]
-        if key.object_type == "table":
-            return [f"ALTER TABLE {self.fq(parts[0], parts[1])} {action}"]
-        return [
-            f"ALTER TABLE {self.fq(parts[0], parts[1])} MODIFY COLUMN "
-            f"{self.ident(parts[2])} {action}"
-        ]
+            sql = f"ALTER SCHEMA {self.fq(parts[0])} {action}"
+        else:
+            kind = "VIEW" if self.kinds.get((parts[0], parts[1])) == "view" else "TABLE"
+            target = f"ALTER {kind} {self.fq(parts[0], parts[1])}"
+            if key.object_type == "table":
+                sql = f"{target} {action}"
+            else:
+                sql = f"{target} MODIFY COLUMN {self.ident(parts[2])} {action}"
+        return [sql, self._record_tag(key, value)]
+
+    def _record_tag(self, key: TagKey, value: str | None) -> str:
+        """MERGE keel's record of a tag (a NULL value records an unset)
+        [sql-reference/sql/merge]."""
+        t, s = self.ident("T"), self.ident("S")
+        cols = ("OBJECT_TYPE", "OBJECT_NAME", "TAG_NAME")
+        src = ", ".join(
+            f"{self.lit(v)} AS {self.ident(c)}"
+            for c, v in zip(cols, (key.object_type, key.object_name, self.tag_name), strict=True)
+        )
+        src += f", {self.lit(value)} AS {self.ident('TAG_VALUE')}"
+        on = " AND ".join(f"{t}.{self.ident(c)} = {s}.{self.ident(c)}" for c in cols)
+        all_cols = [*cols, "TAG_VALUE"]
+        return (
+            f"MERGE INTO {self.ops_table(ops.KEEL_TAGS)} AS {t} USING (SELECT {src}) AS {s} "
+            f"ON {on} WHEN MATCHED THEN UPDATE SET {t}.{self.ident('TAG_VALUE')} = "
+            f"{s}.{self.ident('TAG_VALUE')}, {t}.{self.ident('UPDATED_AT')} = "
+            f"CURRENT_TIMESTAMP() WHEN NOT MATCHED THEN INSERT "
+            f"({', '.join(self.ident(c) for c in [*all_cols, 'UPDATED_AT'])}) VALUES "
+            f"({', '.join(f'{s}.{self.ident(c)}' for c in all_cols)}, CURRENT_TIMESTAMP())"
+        )
 
     def role_sql(self, change: Change) -> Change:
+        # [sql-reference/sql/create-role]; USERADMIN holds CREATE ROLE
         comment = f" COMMENT = {self.lit(change.after)}" if change.after else ""
-        return change.with_sql([f"CREATE ROLE IF NOT EXISTS {self.ident(change.object)}{comment}"])
+        return self._as(
+            self.roles_as,
+            change.with_sql([f"CREATE ROLE IF NOT EXISTS {self.ident(change.object)}{comment}"]),
+        )
 
     def membership_sql(self, change: Change, role: str, member: str, revoke: bool) -> Change:
+        # [sql-reference/sql/grant-role]: GRANT ROLE r TO ROLE m
         verb = (
             f"REVOKE ROLE {self.ident(role)} FROM"
             if revoke
             else f"GRANT ROLE {self.ident(role)} TO"
         )
-        return change.with_sql([f"{verb} ROLE {self.ident(member)}"])
+        return self._as(self.grants_as, change.with_sql([f"{verb} ROLE {self.ident(member)}"]))
+
+    def grantee_sql(self, grant: Grant) -> str:
+        """``ROLE "R"`` or ``DATABASE ROLE "DB"."R"`` [sql-reference/sql/grant-privilege]."""
+        if grant.grantee == "DATABASE_ROLE":
+            return f"DATABASE ROLE {self.fq(grant.role)}"
+        return f"ROLE {self.ident(grant.role)}"
 
     def grant_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
+        """[sql-reference/sql/grant-privilege, revoke-privilege]. ON ALL / FUTURE for SELECT
+        covers TABLES and VIEWS; other privileges exist on tables only."""
         verb, prep = ("REVOKE", "FROM") if revoke else ("GRANT", "TO")
-        role = self.ident(grant.role)
-        schema = self.fq(grant.object_name.split(".")[0])
-        if grant.target == "SCHEMA":
-            privs = SCHEMA_PRIVILEGES.get(grant.privilege, [grant.privilege])
-            return change.with_sql(
-                [f"{verb} {p} ON SCHEMA {schema} {prep} ROLE {role}" for p in privs]
-            )
-        if grant.target in ("ALL_TABLES", "FUTURE_TABLES"):
-            scope = "ALL" if grant.target == "ALL_TABLES" else "FUTURE"
-            # views are read like tables: SELECT covers both (unverified for FUTURE VIEWS)
+        to = self.grantee_sql(grant)
+        on = grant.on
+        privs = privileges_for(grant.privilege, on)
+        if isinstance(on, OnAccountObject):
+            what = f"{on.kind} {self.ident(on.name)}"
+            sql = [f"{verb} {p} ON {what} {prep} {to}" for p in privs]
+        elif isinstance(on, OnSchema):
+            sql = [f"{verb} {p} ON SCHEMA {self.fq(on.schema)} {prep} {to}" for p in privs]
+        elif isinstance(on, OnAll):
+            scope = "FUTURE" if on.future else "ALL"
             kinds = ["TABLES", "VIEWS"] if grant.privilege == "SELECT" else ["TABLES"]
-            return change.with_sql(
-                [
-                    f"{verb} {grant.privilege} ON {scope} {k} IN SCHEMA {schema} {prep} ROLE {role}"
-                    for k in kinds
-                ]
+            sql = [
+                f"{verb} {p} ON {scope} {k} IN SCHEMA {self.fq(on.schema)} {prep} {to}"
+                for p in privs
+                for k in kinds
+            ]
+        elif isinstance(on, OnRelation):
+            kind = "VIEW" if on.kind == "view" else "TABLE"
+            sql = [f"{verb} {p} ON {kind} {self.fq(on.schema, on.name)} {prep} {to}" for p in privs]
+        else:
+            assert isinstance(on, OnColumns)
+            raise WarehouseError(
+                f"{grant.describe()}: Snowflake has no column privileges; keel masks columns "
+                "with a tag-based masking policy instead"
             )
-        table = self.fq(*grant.object_name.split(".")[:2])
-        return change.with_sql([f"{verb} {grant.privilege} ON TABLE {table} {prep} ROLE {role}"])
+        return self._as(self.grants_as, change.with_sql(sql))
 
     # ---- state ----------------------------------------------------------------------------
 
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState:
-        state = ActualState()
-        info = self.ident(self.database, "INFORMATION_SCHEMA")
-        for (schema,) in self.fetch(f"SELECT SCHEMA_NAME FROM {info}.SCHEMATA", "schemas"):
-            state.schemas.add(schema)
-        wanted = managed_schemas | {ops.OPS_SCHEMA}
-        in_list = ", ".join(self.lit(s) for s in sorted(wanted))
-        for schema, table, rows, kind in self.fetch(
-            f"SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ROW_COUNT, 0), TABLE_TYPE FROM {info}.TABLES "
-            f"WHERE TABLE_SCHEMA IN ({in_list})",
-            "tables",
-        ):
-            state.tables[(schema, table)] = TableInfo(
-                schema, table, (), int(rows), "view" if kind == "VIEW" else "table"
-            )
-        columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for schema, table, column, data_type in self.fetch(
-            f"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM {info}.COLUMNS "
-            f"WHERE TABLE_SCHEMA IN ({in_list}) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
-            "columns",
-        ):
-            columns.setdefault((schema, table), []).append((column, data_type))
-        for key, table in list(state.tables.items()):
-            state.tables[key] = TableInfo(
-                table.schema, table.name, tuple(columns.get(key, ())), table.rows, table.kind
-            )
-        self.mark_ops(state)
-        self._read_tags(state, wanted)
-        self._read_grants(state, managed_schemas, roles)
+        # keel also manages the schema Airbyte keeps its internal tables in (see desired.py)
+        state = snowflake_state.read(self, managed_schemas | {AIRBYTE_INTERNAL}, roles)
+        self.kinds = {k: t.kind for k, t in state.tables.items()}
         return state
 
-    def _read_tags(self, state: ActualState, wanted: set[str]) -> None:
-        sql = (
-            "SELECT DOMAIN, OBJECT_SCHEMA, OBJECT_NAME, COLUMN_NAME, TAG_VALUE "
-            "FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES "
-            f"WHERE TAG_DATABASE = {self.lit(self.database)} AND TAG_SCHEMA = "
-            f"{self.lit(self.tag_schema)} AND TAG_NAME = {self.lit(self.tag_name)} "
-            f"AND OBJECT_DATABASE = {self.lit(self.database)} AND OBJECT_DELETED IS NULL"
+
+def connect_params(spec: Warehouse) -> dict[str, Any]:
+    """snowflake.connector.connect() keyword arguments from the warehouse block
+    [developer-guide/python-connector/python-connector-api: connect parameters]:
+    password, key pair (``private_key_file`` + ``private_key_file_pwd``), or
+    ``authenticator='externalbrowser'`` (SSO, for people). Secrets are passed, never printed."""
+    params: dict[str, Any] = {
+        "account": spec.account,
+        "user": spec.user,
+        "role": spec.role,
+        "warehouse": spec.warehouse,
+        "database": spec.database,
+        "autocommit": True,
+        "paramstyle": "qmark",  # server-side binding (keel.adapters.snowflake_runtime)
+        "application": "keel",
+    }
+    if spec.password is not None:
+        params["password"] = spec.password.get_secret_value()
+    if spec.private_key_path:
+        params["private_key_file"] = spec.private_key_path
+        if spec.private_key_passphrase is not None:
+            params["private_key_file_pwd"] = spec.private_key_passphrase.get_secret_value()
+    if spec.authenticator:
+        params["authenticator"] = spec.authenticator
+    methods = [
+        m
+        for m, on in (
+            ("password", spec.password is not None),
+            ("private_key_path", bool(spec.private_key_path)),
+            ("authenticator", bool(spec.authenticator)),
         )
-        for domain, schema, name, column, value in self.fetch(sql, "tags"):
-            if domain == "SCHEMA":
-                state.tags[TagKey("schema", name)] = value
-            elif schema in wanted and domain == "COLUMN":
-                state.tags[TagKey("column", f"{schema}.{name}.{column}")] = value
-            elif schema in wanted:
-                state.tags[TagKey("table", f"{schema}.{name}")] = value
-        if "KEEL_APPLY_LOG" not in state.ops_tables:
-            return
-        # ACCOUNT_USAGE lags: overlay what keel itself set or unset recently, in order
-        log = self.ops_table(ops.KEEL_APPLY_LOG)
-        sql = (
-            f"SELECT {self.ident('CHANGE_KIND')}, {self.ident('OBJECT_NAME')}, {self.ident('SQL_TEXT')} "
-            f"FROM {log} WHERE {self.ident('STATUS')} = 'applied' AND {self.ident('CHANGE_KIND')} "
-            f"IN ('set_tag', 'unset_tag') AND {self.ident('APPLIED_AT')} > DATEADD(hour, "
-            f"-{APPLY_LOG_LAG_HOURS}, CURRENT_TIMESTAMP()) ORDER BY {self.ident('APPLIED_AT')}, "
-            f"{self.ident('SEQ')}"
+        if on
+    ]
+    if not methods:
+        raise WarehouseError(
+            "warehouse: no Snowflake credentials; set password, private_key_path "
+            "(+ private_key_passphrase) or authenticator: externalbrowser"
         )
-        for kind, obj, sql_text in self.fetch(sql, "tags"):
-            object_type, _, name = obj.partition(" ")
-            key = TagKey(object_type, name)
-            if kind == "unset_tag":
-                state.tags.pop(key, None)
-            else:
-                state.tags[key] = _tag_value_from_sql(sql_text)
-
-    def _read_grants(self, state: ActualState, managed: set[str], roles: set[str]) -> None:
-        for row in self.fetch_dicts("SHOW ROLES", "roles"):
-            state.roles.add(row["name"])
-        tables_by_schema: dict[str, set[str]] = {}
-        for (schema, table), info in state.tables.items():
-            if info.kind == "table":
-                tables_by_schema.setdefault(schema, set()).add(table)
-        per_table: dict[tuple[str, str, str], set[str]] = {}
-        for role in sorted(roles & state.roles):
-            for row in self.fetch_dicts(f"SHOW GRANTS TO ROLE {self.ident(role)}", "grants"):
-                privilege, on, name = row["privilege"], row["granted_on"], row["name"]
-                if on == "ROLE":
-                    continue  # roles granted to this role: read from SHOW GRANTS OF ROLE
-                parts = [p.strip('"') for p in name.split(".")]
-                if on == "SCHEMA" and len(parts) == 2:
-                    word = {"CREATE TABLE": "CREATE", "CREATE VIEW": "CREATE"}.get(
-                        privilege, privilege
-                    )
-                    if privilege != "CREATE VIEW":
-                        state.grants.add(Grant(role, word, "SCHEMA", parts[1]))
-                elif on in ("TABLE", "VIEW") and len(parts) == 3:
-                    per_table.setdefault((role, privilege, parts[1]), set()).add(parts[2])
-        for (role, privilege, schema), tables in per_table.items():
-            every = tables_by_schema.get(schema, set())
-            if every and every <= tables:
-                state.grants.add(Grant(role, privilege, "ALL_TABLES", schema))
-            else:
-                state.grants.update(
-                    Grant(role, privilege, "TABLE", f"{schema}.{t}") for t in tables
-                )
-        for schema in sorted(managed & state.schemas):
-            for row in self.fetch_dicts(
-                f"SHOW FUTURE GRANTS IN SCHEMA {self.fq(schema)}", "grants"
-            ):
-                if row.get("grant_on") == "TABLE":
-                    state.grants.add(
-                        Grant(row["grantee_name"], row["privilege"], "FUTURE_TABLES", schema)
-                    )
-        for role in sorted(roles & state.roles):
-            for row in self.fetch_dicts(f"SHOW GRANTS OF ROLE {self.ident(role)}", "roles"):
-                if row.get("granted_to") == "ROLE":
-                    state.memberships.add(Membership(role, row["grantee_name"]))
-
-
-def _tag_value_from_sql(sql_text: str) -> str:
-    """The JSON value out of keel's own ``... SET TAG t = '<json>'`` statement."""
-    literal = sql_text.rsplit(" = ", 1)[-1].strip()
-    if literal.startswith("'") and literal.endswith("'"):
-        text = literal[1:-1].replace("''", "'").replace("\\\\", "\\")
-        with contextlib.suppress(json.JSONDecodeError):
-            return json.dumps(
-                json.loads(text), separators=(",", ":"), sort_keys=True, ensure_ascii=False
-            )
-        return text
-    return literal
+    if "password" in methods and "private_key_path" in methods:
+        raise WarehouseError("warehouse: set either password or private_key_path, not both")
+    return {k: v for k, v in params.items() if v is not None}

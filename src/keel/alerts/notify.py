@@ -197,12 +197,14 @@ def _sync_failures(a: Adapter, details: Mapping[str, Any]) -> list[SyncFailure]:
 def _error_of(payload: str | None) -> str | None:
     """Airbyte's ``data.errorMessage`` (with ``errorType``) from a stored webhook body."""
     try:
-        data = json.loads(payload or "{}").get("data") or {}
+        body = json.loads(payload or "{}")
+        data = body.get("data") or {}
     except (ValueError, AttributeError):
         return None
     if not isinstance(data, dict):
         return None
     message, kind = data.get("errorMessage"), data.get("errorType")
-    if not message:
-        return None
+    if not message:  # a text-only notification (connection disabled, schema change, legacy)
+        text = body.get("text")
+        return text.strip()[:500] if isinstance(text, str) and text.strip() else None
     return f"[{kind}] {message}" if kind else str(message)

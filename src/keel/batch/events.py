@@ -192,6 +192,19 @@ class EventStore:
         )
         return [dict(zip([c.lower() for c in cols], r, strict=True)) for r in rows]
 
+    def syncs(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The newest sync notifications (succeeded or failed): job id, source, kind,
+        received at (the status page's connections)."""
+        cols = ["JOB_ID", "SOURCE", "KIND", "RECEIVED_AT"]
+        kinds = ", ".join(self.a.lit(k) for k in ("sync_succeeded", "sync_failed"))
+        rows = self.a.fetch(
+            f"SELECT {', '.join(self.col(c) for c in cols)} FROM {self.table} "
+            f"WHERE {self.col('KIND')} IN ({kinds}) "
+            f"ORDER BY {self.col('RECEIVED_AT')} DESC LIMIT {int(limit)}",
+            "events",
+        )
+        return [dict(zip([c.lower() for c in cols], r, strict=True)) for r in rows]
+
     def counts(self) -> dict[str, int]:
         rows = self.a.fetch(
             f"SELECT {self.col('STATUS')}, count(*) FROM {self.table} GROUP BY 1", "events"

@@ -32,7 +32,7 @@ from keel.batch.events import EventStore
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events.metrics import Metrics
-from keel.events.payload import SyncEvent, parse_webhook
+from keel.events.payload import ALERT_KINDS, RECORD_ONLY, SyncEvent, parse_webhook
 from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
@@ -136,6 +136,8 @@ class EventService:
         return by_id, by_name
 
     def source_for(self, event: SyncEvent) -> str | None:
+        if event.source and event.source in self.ctx.project.sources:  # the poller resolved it
+            return event.source
         if event.connection_id and event.connection_id in self._by_id:
             return self._by_id[event.connection_id]
         if event.connection_name:
@@ -274,8 +276,11 @@ class EventService:
     ) -> None:
         store.set_status(event_ids, "running")
         kinds = store.kinds(event_ids)
-        failed = [e for e in event_ids if kinds.get(e) == "sync_failed"]
-        runs = [e for e in event_ids if e not in failed]
+        failed = [e for e in event_ids if kinds.get(e) in ALERT_KINDS]
+        recorded = [e for e in event_ids if kinds.get(e) in RECORD_ONLY]
+        runs = [e for e in event_ids if e not in failed and e not in recorded]
+        if recorded:  # started/queued, automatic updates, unread text: shown, nothing run
+            store.set_status(recorded, "done")
         if failed:
             self._alert(worker, "sync_failed", {"source": source, "events": failed})
             store.set_status(failed, "done")

@@ -38,6 +38,29 @@ def _age(value: Any, now: dt.datetime) -> str | None:
     return f"{seconds}s"
 
 
+def connections(project: Project, syncs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per source: its Airbyte connection's standard status (as ``keel airbyte plan`` or
+    ``apply`` last saw it) and the last sync outcome keel received (webhook or poll)."""
+    from keel.airbyte.connections import read_status
+
+    seen = read_status(project.root)
+    out = []
+    for source, spec in project.sources.items():
+        last = next((e for e in syncs if e["source"] == source), None)
+        st = seen.get(source) or {}
+        name = st.get("connection") or (spec.airbyte.connection_name if spec.airbyte else None)
+        out.append({
+            "source": source, "connection": name,
+            "standard": st.get("standard", "not checked"),
+            "differences": st.get("differences", []), "checked_at": st.get("checked_at"),
+            "last_sync": None if last is None else {
+                "job_id": last["job_id"], "outcome": last["kind"].removeprefix("sync_"),
+                "at": last["received_at"],
+            },
+        })  # fmt: skip
+    return out
+
+
 def status_data(
     a: Adapter, project: Project, coverage: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -107,6 +130,7 @@ def status_data(
     shown = ("job_id", "source", "kind", "status", "received_at")
     events = [{k: e[k] for k in shown} for e in EventStore(a).recent(20)]
     return {
+        "connections": connections(project, EventStore(a).syncs(500)),
         "project": project.spec.name,
         "generated_at": now.isoformat(timespec="seconds"),
         "streams": streams,

@@ -8,10 +8,12 @@ sources with fewer than three data tests.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from keel.governance.desired import Coverage
+from keel.plan.diff import drift
 from keel.project.loader import Project
 from keel.resources import ActualState, DesiredState
 
@@ -37,10 +39,18 @@ class AuditReport:
     violations: list[Violation] = field(default_factory=list)
     rbac_enforced: bool = True
     notes: list[str] = field(default_factory=list)
+    # tags a contract does not declare, proposed by classification: {object, key, value}
+    proposed: list[dict[str, str]] = field(default_factory=list)
+    not_run: dict[str, int] = field(default_factory=dict)  # tests kept, not run by the gate
 
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    def add_connections(self, findings: list[tuple[str, str]], notes: list[str]) -> None:
+        """Airbyte connection findings (keel.airbyte.audit), as ``connection`` violations."""
+        self.violations += [Violation("connection", obj, message) for obj, message in findings]
+        self.notes += notes
 
     def of_kind(self, *kinds: str) -> list[Violation]:
         return [v for v in self.violations if v.kind in kinds]
@@ -70,7 +80,8 @@ class AuditReport:
                 "enforced": self.rbac_enforced,
                 "violations": [v.to_dict() for v in self.of_kind(*rbac_kinds)],
             },
-            "tests": {"minimum": MIN_TESTS, "sources": self.tests},
+            "tests": {"minimum": MIN_TESTS, "sources": self.tests, "not_run": self.not_run},
+            "proposed": self.proposed,
             "connections": {"violations": [v.to_dict() for v in self.of_kind("connection")]},
             "violations": [v.to_dict() for v in self.violations],
             "notes": self.notes,
@@ -120,12 +131,10 @@ def audit(
         v.append(
             Violation("grant_missing", g.object_name, f"declared but not granted: {g.describe()}")
         )
-    for g in sorted(actual.grants - desired.grants):
-        schema = g.object_name.split(".")[0]
-        if g.role in desired.roles or schema in desired.managed_schemas:
-            v.append(
-                Violation("grant_drift", g.object_name, f"granted but not declared: {g.describe()}")
-            )
+    for g in drift(desired, actual):
+        v.append(
+            Violation("grant_drift", g.object_name, f"granted but not declared: {g.describe()}")
+        )
     for m in sorted(desired.memberships - actual.memberships):
         v.append(Violation("membership_missing", m.role, f"{m.role} is not granted to {m.member}"))
     tests = dict.fromkeys(project.sources, 0)
@@ -140,11 +149,20 @@ def audit(
                     f"source has {count} data tests; at least {MIN_TESTS} are required",
                 )
             )
+    proposed = [
+        {"object": f"{stream.key}", "key": key, "value": stream.tag[key], "origin": "proposed"}
+        for stream in project.streams.values()
+        for key in stream.proposed
+    ]
+    not_run: dict[str, int] = {}
+    for test in project.not_run_tests():
+        not_run[test.name] = not_run.get(test.name, 0) + 1
     notes = (
         []
         if rbac_enforced
         else [f"roles and grants are recorded in SOPHIA_OPS; {engine} does not enforce them"]
     )
+    v.extend(_unmasked(desired, actual))
     return AuditReport(
         engine,
         (tagged_tables, len(coverage.tables)),
@@ -153,4 +171,48 @@ def audit(
         v,
         rbac_enforced,
         notes,
+        proposed,
+        not_run,
     )
+
+
+TEXT = ("VARCHAR", "TEXT", "STRING", "CHAR")
+
+
+def _unmasked(desired: DesiredState, actual: ActualState) -> list[Violation]:
+    """Masking by policy (engines that report ``actual.masking``): each column whose tag
+    says a masked pii_level and that is not masked: the policy is missing or differs from the
+    declared one, or the column is not text (keel's policy masks text columns only)."""
+    if actual.masking is None or not desired.masking:
+        return []
+    levels = {e.partition(":")[0] for e in desired.masking}
+    policy_ok = set(actual.masking) == desired.masking
+    types = {
+        (t.schema, t.name, c): ty.upper() for t in actual.tables.values() for c, ty in t.columns
+    }
+    out = []
+    for key, value in sorted(desired.tags.items()):
+        if key.object_type != "column":
+            continue
+        try:
+            level = json.loads(value).get("pii_level")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if level not in levels:
+            continue
+        schema, table, column = key.object_name.split(".", 2)
+        kind = types.get((schema, table, column), "")
+        if not kind:
+            continue
+        why = None
+        if not policy_ok:
+            why = "the masking policy on the metadata tag is missing or out of date; run keel apply"
+        elif not kind.startswith(TEXT):
+            why = f"its type {kind} is not text: keel's masking policy masks text columns only"
+        elif actual.tags.get(key) != value:
+            why = "its tag is missing or differs, so the tag-based policy does not apply"
+        if why:
+            out.append(
+                Violation("unmasked_column", key.object_name, f"{level} column not masked: {why}")
+            )
+    return out

@@ -23,16 +23,25 @@ from keel.governance.classify_rules import (
 )
 from keel.project.loader import Column, ManagedSchema, Project, Stream, tag_json
 from keel.resources import (
+    AIRBYTE_INTERNAL,
     ActualState,
     DesiredState,
     Grant,
     Membership,
+    OnAccountObject,
+    OnAll,
+    OnSchema,
     Proposal,
     TableInfo,
     TagKey,
     columns_object,
 )
 
+# what Airbyte's Snowflake destination needs in a schema it loads, beyond keel's write
+# pattern (USAGE, CREATE TABLE, SELECT/INSERT/UPDATE/DELETE): it creates an internal stage
+# to upload files [docs.airbyte.com/integrations/destinations/snowflake; unverified for
+# Direct-Load 4.x, which may use the table's own stage]
+LOADER_SCHEMA_PRIVILEGES = ("CREATE STAGE",)
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER VARYING")
 READ = ("SELECT",)
 WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -103,6 +112,52 @@ def grants_for(project: Project) -> tuple[dict[str, str], set[Grant], set[Member
     return roles, grants, members
 
 
+def account_grants(project: Project, desired: DesiredState, database: str) -> None:
+    """Engines with account objects (Snowflake): every role needs USAGE on the database and
+    on the declared warehouse to run any query [user-guide/security-access-control-
+    considerations]; a role that writes _RAW schemas is the loader's (Airbyte), and gets
+    what its destination documents there and in the schema it keeps internal tables in."""
+    warehouse = (project.spec.warehouse.warehouse or "").upper()
+    for role in desired.roles:
+        if database:
+            desired.grants.add(Grant.to(role, "USAGE", OnAccountObject("DATABASE", database)))
+        if warehouse:
+            desired.grants.add(Grant.to(role, "USAGE", OnAccountObject("WAREHOUSE", warehouse)))
+    for name, spec in project.spec.roles.items():
+        role = name.upper()
+        raw = [s for s in project.expand_schema_patterns(spec.write) if s.endswith("_RAW")]
+        if not raw:
+            continue
+        for schema in raw:
+            for priv in LOADER_SCHEMA_PRIVILEGES:
+                desired.grants.add(Grant.to(role, priv, OnSchema(schema)))
+        if AIRBYTE_INTERNAL not in desired.schemas:
+            desired.schemas.append(AIRBYTE_INTERNAL)
+            desired.managed_schemas.add(AIRBYTE_INTERNAL)
+        for priv in ("USAGE", "CREATE", *LOADER_SCHEMA_PRIVILEGES):
+            desired.grants.add(Grant.to(role, priv, OnSchema(AIRBYTE_INTERNAL)))
+        for priv in WRITE:
+            desired.grants.add(Grant.to(role, priv, OnAll(AIRBYTE_INTERNAL)))
+            desired.grants.add(Grant.to(role, priv, OnAll(AIRBYTE_INTERNAL, future=True)))
+
+
+def masking_entries(project: Project, keel_role: str | None) -> set[str]:
+    """``LEVEL:ROLE`` for each pii_level some role reads masked and each role that reads it
+    in clear: the declared roles that do not mask it, and the role keel runs as (the gate
+    and publish copy values, so they must read them unmasked)."""
+    masked: dict[str, set[str]] = {}
+    for name, spec in project.spec.roles.items():
+        for level in spec.masked_pii_levels:
+            masked.setdefault(level, set()).add(name.upper())
+    out: set[str] = set()
+    for level, hidden in masked.items():
+        clear = {r.upper() for r in project.spec.roles} - hidden
+        if keel_role:
+            clear.add(keel_role.upper())
+        out.update(f"{level}:{r}" for r in clear)
+    return out
+
+
 def stream_index(project: Project) -> dict[tuple[str, str], Stream]:
     index: dict[tuple[str, str], Stream] = {}
     for stream in project.streams.values():
@@ -153,6 +208,13 @@ def build_desired(
     by_name: dict[str, ManagedSchema] = {s.name: s for s in schemas}
     desired = DesiredState(schemas=[s.name for s in schemas], managed_schemas=set(by_name))
     desired.roles, desired.grants, desired.memberships = grants_for(project)
+    if adapter is not None and adapter.caps.account_objects:
+        account_grants(project, desired, getattr(adapter, "database", ""))
+    for name in sorted(project.spec.roles):
+        for schema in project.expand_schema_patterns(project.spec.roles[name].own):
+            desired.schema_owners.setdefault(schema, name.upper())
+    if adapter is not None and adapter.caps.masking_policies:
+        desired.masking = masking_entries(project, getattr(adapter, "role", None))
     keys = project.tag_keys
     for s in schemas:
         if s.tag:

@@ -8,18 +8,49 @@ Rules:
 - roles are created when missing; declared grants and memberships are added;
   grants on managed schemas or to managed roles that are not declared are
   drift, and revoked; roles keel does not manage are left alone unless they
-  hold privileges on managed schemas.
+  hold privileges on managed schemas. A per-object grant that a declared ON ALL
+  grant includes is not drift (an ON ALL grant is reported by some engines as
+  one row per object; one object missing it re-grants ON ALL, nothing else);
+- schemas without managed access get it, where the engine has the notion;
+- a schema whose owner differs from the role declared to own it (``own:``) is
+  transferred to that role, as its own change (ownership is never revoked), where
+  the engine reports owners;
+- masking policies declared on the metadata tag are set where the engine masks
+  by policy.
 """
 
 from __future__ import annotations
 
 from keel.plan.model import KIND_ORDER, Change
-from keel.resources import ActualState, DesiredState, Grant
+from keel.resources import ActualState, DesiredState, Grant, OnColumns, OnRelation
 
 
 def _grant_in_scope(grant: Grant, desired: DesiredState) -> bool:
-    schema = grant.object_name.split(".")[0]
-    return grant.role in desired.roles or schema in desired.managed_schemas
+    if grant.grantee == "ROLE" and grant.role in desired.roles:
+        return True
+    return grant.schema is not None and grant.schema in desired.managed_schemas
+
+
+def drift(desired: DesiredState, actual: ActualState) -> list[Grant]:
+    """Grants that exist, are in keel's scope, and are neither declared nor part of a
+    declared ON ALL grant: what apply revokes and the audit reports."""
+    # tables a role may read only some columns of: a table-level grant there is a leak
+    partial = {
+        (g.role, g.on.schema, g.on.table) for g in desired.grants if isinstance(g.on, OnColumns)
+    }
+    out = []
+    for g in sorted(actual.grants - desired.grants):
+        if not _grant_in_scope(g, desired):
+            continue
+        on = g.on
+        if (
+            g.covered_by() in desired.grants
+            and isinstance(on, OnRelation)
+            and (g.role, on.schema, on.name) not in partial
+        ):
+            continue
+        out.append(g)
+    return out
 
 
 def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
@@ -32,38 +63,41 @@ def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
     for role, comment in sorted(desired.roles.items()):
         if role not in actual.roles:
             changes.append(Change("create_role", role, after=comment or None))
+    if actual.managed_access is not None:
+        for schema in desired.schemas:
+            if schema in actual.schemas and schema not in actual.managed_access:
+                changes.append(
+                    Change("enable_managed_access", schema, reason="schema exists without it")
+                )
+    if actual.schema_owners is not None:
+        for schema, owner in sorted(desired.schema_owners.items()):
+            have = actual.schema_owners.get(schema)
+            if have is not None and have != owner:
+                changes.append(
+                    Change(
+                        "transfer_ownership",
+                        schema,
+                        before=have,
+                        after=owner,
+                        reason="declared owner (own:) differs; current grants are kept",
+                    )
+                )
     for m in sorted(desired.memberships - actual.memberships):
-        changes.append(
-            Change(
-                "grant_role", f"{m.role} -> {m.member}", data={"role": m.role, "member": m.member}
-            )
-        )
+        changes.append(Change("grant_role", f"{m.role} -> {m.member}", subject=m))
     for m in sorted(actual.memberships - desired.memberships):
         if m.role in desired.roles and m.member in desired.roles:
             changes.append(
-                Change(
-                    "revoke_role",
-                    f"{m.role} -> {m.member}",
-                    reason="not declared",
-                    data={"role": m.role, "member": m.member},
-                )
+                Change("revoke_role", f"{m.role} -> {m.member}", reason="not declared", subject=m)
             )
-    for g in sorted(actual.grants - desired.grants):
-        if _grant_in_scope(g, desired):
-            changes.append(
-                Change("revoke", g.describe(), reason="drift: not declared", data=_grant_data(g))
-            )
+    for g in drift(desired, actual):
+        changes.append(Change("revoke", g.describe(), reason="drift: not declared", subject=g))
     for g in sorted(desired.grants - actual.grants):
-        changes.append(Change("grant", g.describe(), data=_grant_data(g)))
+        changes.append(Change("grant", g.describe(), subject=g))
     for key, value in sorted(actual.tags.items()):
-        schema = key.object_name.split(".")[0]
-        if key not in desired.tags and schema in desired.managed_schemas:
+        if key not in desired.tags and key.schema in desired.managed_schemas:
             changes.append(
                 Change(
-                    "unset_tag",
-                    f"{key.object_type} {key.object_name}",
-                    before=value,
-                    data={"object_type": key.object_type, "object_name": key.object_name},
+                    "unset_tag", f"{key.object_type} {key.object_name}", before=value, subject=key
                 )
             )
     reasons = {p.key: p.reasons for p in desired.proposals}
@@ -77,17 +111,19 @@ def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
                     before=actual.tags.get(key),
                     after=value,
                     reason=("proposed by classification: " + "; ".join(why)) if why else None,
-                    data={"object_type": key.object_type, "object_name": key.object_name},
+                    subject=key,
                 )
             )
+    if actual.masking is not None and desired.masking != actual.masking:
+        changes.append(
+            Change(
+                "set_masking",
+                "masking policy on the metadata tag",
+                before=",".join(sorted(actual.masking)) or None,
+                after=",".join(sorted(desired.masking)),
+                reason="columns whose pii_level is masked read in clear only for the roles "
+                "listed (LEVEL:ROLE)",
+            )
+        )
     changes.sort(key=lambda c: KIND_ORDER[c.kind])  # stable: keeps name order within a kind
     return changes
-
-
-def _grant_data(g: Grant) -> dict[str, str]:
-    return {
-        "role": g.role,
-        "privilege": g.privilege,
-        "target": g.target,
-        "object_name": g.object_name,
-    }

@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from keel.errors import PlanError
+from keel.resources import Grant, Membership, TagKey
+
+# what a change is about, typed: the grant, the membership, or the object a tag is on
+# (schema-level changes carry their object in ``Change.object``)
+Subject = Grant | Membership | TagKey
 
 ChangeKind = Literal[
     "bootstrap_ops",
@@ -25,20 +30,67 @@ ChangeKind = Literal[
     "revoke",
     "set_tag",
     "unset_tag",
+    "enable_managed_access",
+    "set_masking",
+    "transfer_ownership",
 ]
 
 # the order changes run in: what others depend on first
 KIND_ORDER: dict[str, int] = {
     "bootstrap_ops": 0,
     "create_schema": 1,
-    "create_role": 2,
-    "grant_role": 3,
-    "revoke_role": 4,
-    "revoke": 5,
-    "grant": 6,
-    "unset_tag": 7,
-    "set_tag": 8,
+    "enable_managed_access": 2,
+    "create_role": 3,
+    "grant_role": 4,
+    "revoke_role": 5,
+    "transfer_ownership": 6,
+    "revoke": 7,
+    "grant": 8,
+    "unset_tag": 9,
+    "set_tag": 10,
+    "set_masking": 11,
 }
+
+
+def subject_to_dict(subject: Subject | None) -> dict[str, Any]:
+    """The serialised form of a change's subject (plan files: ``data``)."""
+    if isinstance(subject, Grant):
+        out = {
+            "role": subject.role,
+            "privilege": subject.privilege,
+            "target": subject.target,
+            "object_name": subject.object_name,
+        }
+        if subject.grantee != "ROLE":
+            out["grantee"] = subject.grantee
+        return out
+    if isinstance(subject, Membership):
+        return {"role": subject.role, "member": subject.member}
+    if isinstance(subject, TagKey):
+        return {"object_type": subject.object_type, "object_name": subject.object_name}
+    return {}
+
+
+def subject_from_dict(data: dict[str, Any]) -> Subject | None:
+    """The typed subject back from ``data``; a malformed one is a PlanError."""
+    if not data:
+        return None
+    try:
+        if "privilege" in data:
+            return Grant(
+                str(data["role"]),
+                str(data["privilege"]),
+                data["target"],
+                str(data["object_name"]),
+                data.get("grantee", "ROLE"),
+            )
+        if "member" in data:
+            return Membership(str(data["role"]), str(data["member"]))
+        if "object_type" in data:
+            return TagKey(data["object_type"], str(data["object_name"]))
+    except KeyError as exc:
+        raise PlanError(f"change data is missing {exc}") from exc
+    raise PlanError(f"change data not understood: {sorted(data)}")
 
 
 @dataclass(frozen=True)
@@ -50,7 +102,33 @@ class Change:
     sql: tuple[str, ...] = ()
     note: str | None = None  # e.g. "recorded, not enforced by this engine"
     reason: str | None = None  # e.g. "proposed by classification: ..."
+    # the serialised subject; kept in step with ``subject`` (either may be given)
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    subject: Subject | None = None
+
+    def __post_init__(self) -> None:
+        if self.subject is None and self.data:
+            object.__setattr__(self, "subject", subject_from_dict(self.data))
+        elif self.subject is not None and not self.data:
+            object.__setattr__(self, "data", subject_to_dict(self.subject))
+
+    @property
+    def grant(self) -> Grant:
+        if not isinstance(self.subject, Grant):
+            raise PlanError(f"{self.kind} {self.object}: not a grant change")
+        return self.subject
+
+    @property
+    def membership(self) -> Membership:
+        if not isinstance(self.subject, Membership):
+            raise PlanError(f"{self.kind} {self.object}: not a role membership change")
+        return self.subject
+
+    @property
+    def tag_key(self) -> TagKey:
+        if not isinstance(self.subject, TagKey):
+            raise PlanError(f"{self.kind} {self.object}: not a tag change")
+        return self.subject
 
     def with_sql(self, sql: list[str], note: str | None = None) -> Change:
         return replace(self, sql=tuple(sql), note=note if note is not None else self.note)

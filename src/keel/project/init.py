@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from keel.errors import KeelError
+from keel.errors import KeelError, ProjectError
 from keel.project import sophia
 from keel.project.loader import CONTRACTS_DIR, PROJECT_FILE
 
@@ -52,6 +53,12 @@ def dump(data: Any) -> str:
     )
 
 
+def connection_name(source: str) -> str:
+    """The name Airbyte gives a new connection: "<source> → <destination>" (its UI's
+    default, and the name in its notifications, e.g. "Gong → Snowflake")."""
+    return f"{sophia.SOURCES[source]['title']} → Snowflake"
+
+
 def project_dict(engine: str = "duckdb") -> dict[str, Any]:
     warehouse: dict[str, Any] = {"engine": engine}
     if engine == "duckdb":
@@ -81,9 +88,9 @@ def project_dict(engine: str = "duckdb") -> dict[str, Any]:
         "roles": sophia.ROLES,
         "sources": {
             name: {
-                "description": f"{name.capitalize()} (Airbyte connection {name}-to-snowflake).",
+                "description": f"{spec['title']} (Airbyte connection {connection_name(name)}).",
                 "schedule": spec["schedule"],
-                "airbyte": {"connection_name": f"{name}-to-snowflake"},
+                "airbyte": {"connection_name": connection_name(name)},
                 "connector": "demo",
             }
             for name, spec in sophia.SOURCES.items()
@@ -97,11 +104,36 @@ def project_dict(engine: str = "duckdb") -> dict[str, Any]:
     }
 
 
-def write_project(directory: Path, *, engine: str = "duckdb", force: bool = False) -> list[Path]:
-    """Write the Sophia project into ``directory``; refuse to overwrite without ``force``."""
+def from_dbt_dict(directory: Path, dbt_dir: Path, engine: str) -> dict[str, Any]:
+    """keel.yml for an existing dbt project: its sources, read where they live."""
+    from keel.project.dbt_project import read_dbt_project, source_names
+
+    rel = Path(os.path.relpath(dbt_dir.resolve(), directory.resolve())).as_posix()
+    dbt, problems = read_dbt_project(directory.resolve(), rel, None)
+    if dbt is None:
+        raise ProjectError(problems)
+    names = source_names(dbt)
+    doc = project_dict(engine)
+    doc["dbt_project"] = rel
+    doc["sources"] = {n: {"schedule": "daily", "connector": "demo"} for n in names}
+    keys = doc["metadata_tag"]["keys"]
+    keys["data_source"] = sorted({*keys["data_source"], *names})
+    return doc
+
+
+def write_project(
+    directory: Path, *, engine: str = "duckdb", force: bool = False, from_dbt: Path | None = None
+) -> list[Path]:
+    """Write the Sophia project into ``directory``; refuse to overwrite without ``force``.
+    With ``from_dbt``, keel.yml points at that dbt project's sources files instead of
+    writing contracts."""
     directory.mkdir(parents=True, exist_ok=True)
-    targets: dict[Path, str] = {directory / PROJECT_FILE: HEADER + dump(project_dict(engine))}
-    for source in sophia.SOURCES:
+    if from_dbt is not None:
+        doc = from_dbt_dict(directory, from_dbt, engine)
+        targets: dict[Path, str] = {directory / PROJECT_FILE: HEADER + dump(doc)}
+    else:
+        targets = {directory / PROJECT_FILE: HEADER + dump(project_dict(engine))}
+    for source in sophia.SOURCES if from_dbt is None else ():
         text = CONTRACT_HEADER.format(source=source, schema=f"{source.upper()}_DATA_RAW")
         targets[directory / CONTRACTS_DIR / f"{source}.yml"] = text + dump(sophia.contract(source))
     existing = [p for p in targets if p.exists()]

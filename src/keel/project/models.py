@@ -30,10 +30,16 @@ class Warehouse(Strict):
     user: str | None = None
     password: SecretStr | None = None
     private_key_path: str | None = None
-    authenticator: str | None = None
+    private_key_passphrase: SecretStr | None = None
+    authenticator: str | None = None  # snowflake: externalbrowser for people (SSO)
     role: str | None = None
     warehouse: str | None = None
     database: str | None = None
+    # snowflake: roles are created as this role (USERADMIN) and grants made as that one
+    # (SECURITYADMIN), each switched to with USE ROLE and back to ``role``
+    roles_as: str | None = None
+    grants_as: str | None = None
+    edition: Literal["standard", "enterprise"] = "enterprise"  # snowflake: masking policies
 
 
 class MetadataTag(Strict):
@@ -108,7 +114,11 @@ class AirbyteApi(Strict):
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
     token: SecretStr | None = None
+    username: SecretStr | None = None  # basic auth (self-hosted Airbyte)
+    password: SecretStr | None = None
     poll_minutes: int = Field(5, ge=1, le=1440)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    retries: int = Field(4, ge=0, le=10)
 
 
 class Serve(Strict):
@@ -135,6 +145,8 @@ class ProjectFile(Strict):
     airbyte: AirbyteApi | None = None
     serve: Serve = Serve()
     classification: Classification = Classification()
+    vars: dict[str, Any] = {}  # dbt's var(): values for the jinja in contracts
+    dbt_project: str | None = None  # a dbt project whose sources files are the contracts
 
     @field_validator("sources")
     @classmethod
@@ -185,10 +197,18 @@ class ColumnContract(Strict):
     data_type: str | None = None
     meta: dict[str, Any] = {}
     data_tests: list[DataTest] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     quote: bool | None = None
     config: dict[str, Any] = {}
     constraints: list[Any] = []
+    docs: dict[str, Any] = {}
+    # accepted as dbt does (dbt-core 1.11 jsonschema ColumnProperties); keel does not use them
+    column_mask: Any = None
+    databricks_tags: Any = None
+    dimension: Any = None
+    entity: Any = None
+    granularity: Any = None
+    policy_tags: Any = None
 
 
 class TableContract(Strict):
@@ -200,10 +220,12 @@ class TableContract(Strict):
     freshness: Freshness | None = None
     columns: list[ColumnContract] = []
     data_tests: list[DataTest] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
     external: dict[str, Any] | None = None
+    loader: str | None = None
+    docs: dict[str, Any] = {}
 
 
 class SourceContract(Strict):
@@ -216,11 +238,14 @@ class SourceContract(Strict):
     loaded_at_field: str | None = None
     freshness: Freshness | None = None
     tables: list[TableContract] = []
-    tags: list[str] = []
+    tags: list[str] | str = []
     config: dict[str, Any] = {}
     quoting: dict[str, Any] = {}
+    catalog: str | None = None
+    overrides: Any = None  # deprecated in dbt 1.10; accepted, unused
 
 
 class ContractFile(Strict):
     version: Literal[2]
-    sources: list[SourceContract]
+    sources: list[SourceContract] = []
+    anchors: list[Any] | None = None  # dbt 1.10+: a home for YAML anchors, otherwise unused

@@ -43,6 +43,16 @@ class LList(list[Any]):
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Largest YAML file keel reads; real dbt sources files are well under 1 MB."""
+MAX_NODES = 500_000
+"""Most values a file may expand to once every alias is followed (a 3 KB alias bomb
+expands to hundreds of millions and is refused before anything is built)."""
+MAX_DEPTH = 100
+"""Deepest nesting of mappings and sequences (dbt sources files use about 8)."""
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(yaml.SafeLoader):
     pass
 
@@ -50,17 +60,25 @@ class _Loader(yaml.SafeLoader):
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
     out = LDict()
     out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    explicit = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
+    loader.flatten_mapping(node)  # ``<<: *anchor`` merge keys, YAML 1.1 semantics
+    merged = len(node.value) - explicit
+    from_merge: set[str] = set()  # keys an explicit key may override
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, Hashable):
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a plain value", key_node.start_mark
             )
         key = str(key)
-        if key in out:
+        if key in out and key not in from_merge:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
+        if index < merged:
+            from_merge.add(key)
+        else:
+            from_merge.discard(key)
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = key_node.start_mark.line + 1
     return out
@@ -77,14 +95,88 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
+class _TooBig(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _check_size(root: yaml.Node) -> None:
+    """Refuse a document that nests too deeply or expands (through aliases) too far.
+
+    Sizes are memoised per node, so an alias is counted by what it expands to without
+    expanding it: the check itself is linear in the size of the file.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise _TooBig(
+                f"nested more than {MAX_DEPTH} levels deep (or an alias refers to itself)",
+                node.start_mark.line + 1,
+            )
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        if total > MAX_NODES:
+            raise _TooBig(
+                f"expands to more than {MAX_NODES:,} values once its aliases are followed "
+                "(an alias bomb?)",
+                node.start_mark.line + 1,
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
 def load_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
-    """Parse one file; a syntax error becomes a Problem with its line."""
+    """Parse one file; a syntax error becomes a Problem with its line.
+
+    Bounded: a size cap, a depth cap and a cap on what aliases expand to, each checked
+    before any Python value is built; non-UTF-8 bytes are named with their line.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [
+                Problem(
+                    display,
+                    None,
+                    f"the file is {size:,} bytes, over keel's limit of {MAX_FILE_BYTES:,}",
+                )
+            ]
+        data = path.read_bytes()
     except OSError as exc:
         return None, [Problem(display, None, f"cannot read the file: {exc.strerror}")]
     try:
-        data = yaml.load(text, Loader=_Loader)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+        return None, [
+            Problem(
+                display,
+                bad_line,
+                f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                "save it as UTF-8",
+            )
+        ]
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        _check_size(node)
+        return loader.construct_document(node), []
+    except _TooBig as exc:
+        return None, [Problem(display, exc.line, f"refused: the YAML {exc}")]
+    except RecursionError:
+        return None, [Problem(display, None, "refused: the YAML is nested too deeply")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -92,7 +184,8 @@ def load_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(display, line, f"invalid YAML: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(display, None, f"invalid YAML: {exc}")]
-    return data, []
+    finally:
+        loader.dispose()
 
 
 def line_at(data: Any, loc: Sequence[int | str]) -> int | None:

@@ -81,11 +81,15 @@ def publish(
     status = "forced" if forced_by else "quarantined" if quarantine and v.bad_rows else "promoted"
     with a.transaction():
         if a.caps.transactional_ddl:
+            if ddl and layout.promoted is not None:  # masking views would block ALTER TYPE
+                for sql in a.unmasking_sql(*layout.data):
+                    a.execute(sql)
             for sql in ddl:
                 a.execute(sql)
-        if layout.promoted is None:
-            # a table keel just created: hide masked columns before anyone can read it (on
-            # PostgreSQL the schema's default privileges would grant the whole table)
+        if layout.promoted is None or (ddl and a.caps.transactional_ddl):
+            # a table keel just created or altered: hide masked columns before anyone can
+            # read it (on PostgreSQL the schema's default privileges would grant the whole
+            # table) and rebuild its masking view over the new columns
             for sql in a.masking_sql(*layout.data):
                 a.execute(sql)
         _verify(a, v, window)

@@ -22,11 +22,23 @@ from keel.batch.window import CDC_DELETED_AT
 from keel.errors import Problem
 from keel.project.loader import Stream
 from keel.project.models import DataTest
-from keel.project.tests_spec import parse_relation
+from keel.project.tests_spec import parse_relation, runs_in_keel
 
 Severity = Literal["error", "warn"]
 ROW_LEVEL = frozenset(
-    {"not_null", "unique", "accepted_values", "relationships", "accepted_range", "expression"}
+    {
+        "not_null",
+        "unique",
+        "accepted_values",
+        "relationships",
+        "accepted_range",
+        "expression",
+        "not_accepted_values",
+        "unique_combination_of_columns",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_be_unique",
+    }
 )
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -148,10 +160,23 @@ def compile_checks(
         if column and column.upper() not in have:
             missing(column.upper(), stream.line, "meta.keel")
     for test in stream.all_tests:
+        if not runs_in_keel(test):
+            continue  # kept and counted; reported once when the project loads
         what = f"test {test.name!r}"
         column = test.column.upper() if test.column else None
+        if test.name == "recency":  # judged on its field, like freshness
+            column = str(test.args.get("field", "")).upper()
         if column and column not in have:
             missing(column, test.line, what)
+            continue
+        absent = [
+            str(c).upper()
+            for c in test.args.get("combination_of_columns", [])
+            if test.name == "unique_combination_of_columns" and str(c).upper() not in have
+        ]
+        for name in absent:
+            missing(name, test.line, what)
+        if absent:
             continue
         where = _where(test)
         if where:
@@ -174,12 +199,29 @@ def compile_checks(
                     )
         if test.name == "expression":
             fragment(str(test.args.get("expression", "")), test.line, f"{what}: expression")
-        if test.name == "accepted_range":
+        for key in ("from_condition", "to_condition"):
+            if test.args.get(key) is not None:
+                fragment(str(test.args[key]), test.line, f"{what}: {key}")
+        if test.name in ("accepted_range", "expect_column_values_to_be_between"):
             for bound in ("min_value", "max_value"):
                 value = test.args.get(bound)
                 if isinstance(value, str):
                     fragment(value, test.line, f"{what}: {bound}")
-        if test.name == "accepted_values" and test.args.get("quote") is False:
+        for key in ("at_least", "at_most"):
+            value = test.args.get(key)
+            if test.name == "not_null_proportion" and key in test.args and not _fraction(value):
+                problems.append(
+                    Problem(
+                        stream.file,
+                        test.line,
+                        f"table {stream.key}: {what}: {key} must be a number from 0 to 1, "
+                        f"not {value!r}",
+                    )
+                )
+        if (
+            test.name in ("accepted_values", "not_accepted_values")
+            and test.args.get("quote") is False
+        ):
             for value in test.args.get("values", []):
                 if not isinstance(value, int | float | bool):
                     problems.append(
@@ -255,6 +297,10 @@ def compile_checks(
                 line=stream.line,
             )
     return checks, problems
+
+
+def _fraction(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def _seconds(spec: Mapping[str, Any] | None) -> int | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from keel.batch.window import Layout, utc
 from keel.project.loader import Stream
+from keel.quality import package_eval
 from keel.quality.checks import Check, schema_drift
 from keel.quality.model import CheckResult, CheckStatus
 from keel.quality.scan import pk_unique
@@ -42,6 +43,9 @@ def _int(value: object) -> int:
 
 
 def _row_message(check: Check, rows: int, values: int | None) -> str:
+    package = package_eval.row_message(check, rows, values)
+    if package is not None:
+        return package
     if check.name == "not_null":
         return f"{rows} row(s) are null"
     if check.name == "unique":
@@ -118,7 +122,10 @@ def _age(seconds: float) -> str:
 
 def _row_count(check: Check, count: int) -> CheckResult:
     lo, hi = check.args.get("min_value"), check.args.get("max_value")
-    failing = (lo is not None and count < lo) or (hi is not None and count > hi)
+    if check.args.get("strictly") is True:  # dbt_expectations: strictly excludes the bounds
+        failing = (lo is not None and count <= lo) or (hi is not None and count >= hi)
+    else:
+        failing = (lo is not None and count < lo) or (hi is not None and count > hi)
     bounds = f"between {lo if lo is not None else '-'} and {hi if hi is not None else '-'}"
     return CheckResult(
         check,
@@ -144,6 +151,8 @@ def evaluate(
             results += _schema_results(check, stream, layout)
         elif check.name == "freshness":
             results.append(_freshness(check, values, now))
+        elif check.name in package_eval.TABLE_LEVEL:
+            results.append(package_eval.table_result(check, values, now))
         elif check.name == "row_count":
             results.append(_row_count(check, _int(values.get(f"{check.id}:count"))))
         elif pk_unique(check, layout):

@@ -40,6 +40,7 @@ from keel.batch.window import (
     window_sql,
     wins_sql,
 )
+from keel.quality import package_sql
 from keel.quality.checks import Check
 
 D, B, F = "__KEEL_D", "__KEEL_B", "__KEEL_F"
@@ -157,16 +158,18 @@ class ScanBuilder:
         ref = self.parents.get(check.id)
         k = a.ident("__KEEL_K")
         parts: list[str] = []
+        # dbt_utils.relationships_where: only parent rows meeting to_condition count
+        to = self._and_where(check.args.get("to_condition"))
         if ref is not None:
             f = a.ident(ref.field)
             if ref.promoted is not None:
                 parts.append(
-                    f"SELECT {f} AS {k} FROM {a.ident(*ref.promoted)} WHERE {f} IS NOT NULL"
+                    f"SELECT {f} AS {k} FROM {a.ident(*ref.promoted)} WHERE {f} IS NOT NULL{to}"
                 )
             if ref.pending is not None and ref.pending_window is not None:
                 parts.append(
                     f"SELECT {f} AS {k} FROM {a.ident(*ref.pending.raw)} WHERE "
-                    f"{window_sql(a, ref.pending_window)} AND {f} IS NOT NULL "
+                    f"{window_sql(a, ref.pending_window)} AND {f} IS NOT NULL{to} "
                     f"AND {deleted_sql(a, ref.pending)} = 0"
                 )
         if not parts:  # no parent yet: an empty key set of the child column's type
@@ -178,6 +181,9 @@ class ScanBuilder:
         """SQL true when a live row violates ``check`` (None: not a row-level check)."""
         a, c = self.a, self.col(B, check.column) if check.column else ""
         args = check.args
+        package = package_sql.predicate(self, check)
+        if package is not None:
+            return package
         if check.name == "not_null":
             return f"{c} IS NULL"
         if check.name == "unique":
@@ -204,7 +210,8 @@ class ScanBuilder:
             expr = str(args.get("expression"))
             return f"NOT ({c} {expr})" if check.column else f"NOT ({expr})"
         if check.name == "relationships":
-            return f"{c} IS NOT NULL AND {self.col(self.alias(check), '__KEEL_K')} IS NULL"
+            frm = self._and_where(args.get("from_condition"))
+            return f"{c} IS NOT NULL{frm} AND {self.col(self.alias(check), '__KEEL_K')} IS NULL"
         return None
 
     def _bound(self, value: object) -> str:
@@ -231,6 +238,9 @@ class ScanBuilder:
                     f" LEFT JOIN {a.ident(x)} ON {self.col(B, check.column or '')} = "
                     f"{self.col(x, '__KEEL_V')}"
                 )
+            elif check.name in package_sql.DUP_NULL_SAFE:
+                parts.append((x, package_sql.dup_cte(self, check)))
+                joins.append(package_sql.dup_join(self, check, x))
             elif check.name == "relationships":
                 parts.append((x, self._parent_cte(check)))
                 joins.append(
@@ -269,13 +279,23 @@ class ScanBuilder:
             c = self.col(f, check.column) if check.column else ""
             if self._predicate(check) is not None:
                 slots.append((f"{check.id}:rows", f"COALESCE(SUM({self.col(f, flag(i))}), 0)"))
-                if check.name in ("accepted_values", "unique", "relationships"):
+                if check.name in (
+                    "accepted_values",
+                    "unique",
+                    "relationships",
+                    "not_accepted_values",
+                ):
                     slots.append(
                         (
                             f"{check.id}:values",
                             f"COUNT(DISTINCT CASE WHEN {self.col(f, flag(i))} = 1 THEN {c} END)",
                         )
                     )
+                elif check.name in package_sql.DUP_NULL_SAFE:
+                    x = a.ident(self.alias(check))
+                    slots.append((f"{check.id}:values", f"(SELECT COUNT(*) FROM {x})"))
+            elif check.name in ("not_null_proportion", "recency"):
+                slots += package_sql.table_slots(self, check, live)
             elif check.name == "row_count":
                 slots.append((f"{check.id}:count", self._row_count(check, live)))
             elif check.name == "freshness":
@@ -304,13 +324,17 @@ class ScanBuilder:
         return f"COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)"
 
     def _row_count(self, check: Check, live: str) -> str:
-        """Rows of the promoted table once the batch is merged (dbt counts the table)."""
+        return self._table_count(check, live, None)
+
+    def _table_count(self, check: Check, live: str, extra: str | None) -> str:
+        """Rows of the promoted table once the batch is merged (dbt counts the table) that
+        meet the check's ``where`` and ``extra`` (an unqualified condition)."""
         a, lay = self.a, self.layout
-        w = self._and_where(check.where)
+        w = self._and_where(check.where) + self._and_where(extra)
         batch = self._sum(f"{live}{w}")
         if self.promoted is None:
             return batch
-        if not check.where:
+        if not check.where and not extra:
             f = F
             return (
                 f"(SELECT COUNT(*) FROM {a.ident(*lay.data)}) + "
@@ -319,7 +343,7 @@ class ScanBuilder:
             )
         p, b2 = "__KEEL_P", "__KEEL_B2"
         kept = (
-            f"(SELECT COUNT(*) FROM {a.ident(*lay.data)} AS {a.ident(p)} WHERE ({check.where}) "
+            f"(SELECT COUNT(*) FROM {a.ident(*lay.data)} AS {a.ident(p)} WHERE 1 = 1{w} "
             f"AND NOT EXISTS (SELECT 1 FROM {a.ident(B)} AS {a.ident(b2)} WHERE "
             f"{self.col(b2, WIN)} = 1 AND {keys_equal(a, lay, b2, p)}))"
         )

@@ -72,7 +72,6 @@ def test_a_missing_relationships_field_in_the_parent_table(kit: Make) -> None:
 @pytest.mark.parametrize(
     ("test", "message"),
     [
-        ("not_nul", "unknown data test 'not_nul' (did you mean 'not_null'?)"),
         ({"accepted_values": {"arguments": {"valuez": ["a"]}}}, "has no argument 'valuez'"),
     ],
 )
@@ -90,6 +89,24 @@ def test_unknown_tests_and_wrong_arguments_fail_at_load(
     assert "Traceback" not in r.stderr  # type: ignore[attr-defined]
     with pytest.raises(ProjectError):
         Kit(k.root.parent / "again", [spec])
+
+
+def test_a_test_keel_does_not_run_is_warned_once_and_the_gate_runs_the_rest(
+    kit: Make, keel: Callable[..., object]
+) -> None:
+    spec = companies()
+    spec["columns"][1]["data_tests"] = ["not_nul", {"dbt_utils.equality": {"compare_model": "x"}}]
+    spec["columns"][0]["data_tests"] = ["not_null", {"dbt_utils.equality": {"compare_model": "y"}}]
+    k = kit([spec])
+    k.land("companies", [{"id": "c1", "name": "a"}])
+    k.close()
+    r = keel("gate", "hubspot", project=k.root)
+    assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
+    err = r.stderr  # type: ignore[attr-defined]
+    assert err.count("data test 'dbt_utils.equality' is kept but not run") == 1
+    assert "(2 use(s): contracts/hubspot.yml:" in err
+    assert err.count("data test 'not_nul' is kept but not run") == 1
+    assert "did you mean 'not_null'?" in err
 
 
 def test_unknown_source_and_stream_have_hints(kit: Make) -> None:
