@@ -15,7 +15,8 @@ Snowflake reads them before DuckDB (no backslash escapes) sees them.
 Statements DuckDB cannot run but Snowflake documents (``CREATE TAG``, ``SET TAG`` /
 ``UNSET TAG``,
 ``WITH MANAGED ACCESS``) are recorded and accepted without effect; Snowflake type names
-are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER).
+are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER), as are two spellings DuckDB
+lacks (``CURRENT_TIMESTAMP()``; a MERGE's ``UPDATE SET "T"."X" =``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ def unescape(sql: str) -> str:
     return "".join(out)
 
 
+_TARGET = re.compile(r'^\s*MERGE\s+INTO\s+\S+\s+AS\s+("[^"]+")', re.I)
+
+
+def unqualified_sets(sql: str) -> str:
+    """``UPDATE SET "T"."X" = ...`` in a MERGE -> ``SET "X" = ...``: Snowflake takes the
+    target's alias on an assigned column, DuckDB does not (a DuckDB limit, not keel's)."""
+    target = _TARGET.match(sql)
+    if not target:
+        return sql
+    alias = re.escape(target.group(1))
+    return re.sub(rf'(UPDATE\s+SET\s+|,\s*){alias}\.("[^"]+"\s*=)', r"\1\2", sql)
+
+
 class SnowflakeError(Exception):
     def __init__(self, msg: str):
         super().__init__(msg)
@@ -105,7 +119,8 @@ class Cursor:
         if TAGS.search(sql):
             self.description, self._rows = [("status",)], [("Statement executed successfully.",)]
             return self
-        text = unescape(sql.replace(" WITH MANAGED ACCESS", ""))
+        text = unqualified_sets(unescape(sql.replace(" WITH MANAGED ACCESS", "")))
+        text = re.sub(r"\bCURRENT_TIMESTAMP\(\)", "CURRENT_TIMESTAMP", text)
         for theirs, ours in TYPES:
             text = re.sub(rf"\b{theirs}\b", ours, text)
         try:
