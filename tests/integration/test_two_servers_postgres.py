@@ -10,7 +10,6 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,10 @@ from keel.alerts.notify import Details, enqueue_event
 from keel.alerts.sender import AlertSender
 from keel.alerts.sinks import Outcome
 from keel.context import Context
+from keel.events.payload import SyncEvent
 from keel.events.server import build
 from keel.events.service import EventService
+from keel.project.init import connection_name
 from keel.publish.pipeline import RunReport
 from keel.quality.checks import Check
 from keel.quality.model import Batch, CheckResult, SourceReport, StreamReport
@@ -33,15 +34,6 @@ from keel.quality.model import Batch, CheckResult, SourceReport, StreamReport
 SOURCES = ("gong", "hubspot", "slack", "netsuite")
 CONSOLE = Routing(frozenset({"console"}), "http://keel.test/")
 AT = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True)
-class Sync:
-    event_id: str
-    job_id: str
-    connection_id: str | None
-    connection_name: str | None
-    kind: str = "sync_succeeded"
 
 
 class Runs:
@@ -83,9 +75,12 @@ class Sent:
         pass
 
 
-def events(round_: int) -> list[tuple[Sync, str]]:
+def events(round_: int) -> list[tuple[SyncEvent, str]]:
     return [
-        (Sync(f"airbyte-job-{round_}{i}", f"{round_}{i}", None, f"{s}-to-snowflake"), "{}")
+        (
+            SyncEvent(f"{round_}{i}", None, connection_name(s), True, None, None, "sync_succeeded"),
+            "{}",
+        )
         for i, s in enumerate(SOURCES)
     ]
 
