@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch import watermarks
 from keel.batch.window import EXTRACTED_AT, Window, utc, window_sql
 from keel.errors import QualityError
 
@@ -77,13 +78,7 @@ def require_ops(a: Adapter, columns: Columns) -> None:
 
 
 def read_watermarks(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], dt.datetime]:
-    names = ", ".join(a.lit(s) for s in sorted(set(sources)))
-    rows = a.fetch(
-        f"SELECT {a.ident('SOURCE')}, {a.ident('STREAM')}, {a.ident('EXTRACTED_AT')} "
-        f"FROM {a.ops_table(ops.KEEL_WATERMARKS)} WHERE {a.ident('SOURCE')} IN ({names})",
-        "watermarks",
-    )
-    return {(s, t): w for s, t, v in rows if (w := utc(v)) is not None}
+    return watermarks.read(a, sources)
 
 
 @dataclass(frozen=True)

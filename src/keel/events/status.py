@@ -14,6 +14,7 @@ from typing import Any
 from keel import ops
 from keel.adapters.base import Adapter
 from keel.alerts import outbox
+from keel.batch import watermarks
 from keel.batch.events import EventStore
 from keel.project.loader import Project
 
@@ -102,10 +103,7 @@ def status_data(
             f"WHERE {q('BATCH_ID')} IN ({in_ids}) LIMIT 200",
         ):
             samples.setdefault((r["batch_id"], r["check_id"]), []).append(r["row_json"])
-    marks = {
-        (w["source"], w["stream"]): w
-        for w in _rows(a, ops.KEEL_WATERMARKS, ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT"])
-    }
+    marks = {(w["source"], w["stream"]): w for w in watermarks.rows(a)}
     streams = []
     for s in project.streams.values():
         b = last.get((s.source, s.name))

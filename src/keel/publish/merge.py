@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch import watermarks
 from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
 from keel.resources import TagKey
 
@@ -70,33 +71,13 @@ def window_count_sql(a: Adapter, layout: Layout, window: Window) -> str:
 
 
 def watermark_read_sql(a: Adapter, layout: Layout) -> str:
-    return (
-        f"SELECT {a.ident('EXTRACTED_AT')} FROM {a.ops_table(ops.KEEL_WATERMARKS)} "
-        f"WHERE {a.ident('SOURCE')} = {a.lit(layout.source)} "
-        f"AND {a.ident('STREAM')} = {a.lit(layout.stream)}"
-    )
+    return watermarks.read_one_sql(a, layout.source, layout.stream)
 
 
 def watermark_sql(
     a: Adapter, layout: Layout, upto: dt.datetime, batch_id: str, now: dt.datetime
 ) -> list[str]:
-    table = a.ops_table(ops.KEEL_WATERMARKS)
-    return [
-        f"DELETE FROM {table} WHERE {a.ident('SOURCE')} = {a.lit(layout.source)} "
-        f"AND {a.ident('STREAM')} = {a.lit(layout.stream)}",
-        a.insert_sql(
-            ops.KEEL_WATERMARKS,
-            [
-                {
-                    "SOURCE": layout.source,
-                    "STREAM": layout.stream,
-                    "EXTRACTED_AT": upto,
-                    "BATCH_ID": batch_id,
-                    "UPDATED_AT": now,
-                }
-            ],
-        ),
-    ]
+    return watermarks.move_sql(a, layout.source, layout.stream, upto, batch_id, now)
 
 
 def promoted_tags(
