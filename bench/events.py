@@ -31,7 +31,7 @@ from tests.support.server import ServerThread, wait_until  # noqa: E402
 
 from keel.context import Context  # noqa: E402
 from keel.events.server import build  # noqa: E402
-from keel.project.init import write_project  # noqa: E402
+from keel.project.init import connection_name, write_project  # noqa: E402
 
 TOKEN = "bench-token"
 SOURCES = ("gong", "hubspot", "slack", "netsuite")
@@ -41,7 +41,7 @@ def prepare(root: Path) -> None:
     write_project(root)
     text = (root / "keel.yml").read_text()
     for s in SOURCES:
-        text = text.replace(f"connection_name: {s}-to-snowflake", f"connection_id: conn-{s}")
+        text = text.replace(f"connection_name: {connection_name(s)}", f"connection_id: conn-{s}")
     (root / "keel.yml").write_text(text)
     with Context(root) as ctx:
         ctx.apply()

@@ -62,14 +62,21 @@ def run(tables: int, rows: int, work: Path) -> dict[str, object]:
         ctx.apply()  # the foundation: schemas, SOPHIA_OPS, roles
     build(root / ".keel/warehouse.duckdb", tables, rows)
     with Context(root) as ctx:
+        load = os.getloadavg()[0]
+        cpu = time.process_time()
         start = time.perf_counter()
         plan = ctx.plan()
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         queries = dict(ctx.adapter.queries)
     return {
         "tables": tables,
         "rows_per_table": rows,
         "plan_s": round(elapsed, 2),
+        # CPU seconds of this process (DuckDB's threads included): steadier than wall
+        # time on a shared machine; the load average says how shared it was
+        "plan_cpu_s": round(cpu, 2),
+        "load_average_1m": round(load, 1),
         "changes": len(plan.changes),
         "metadata_queries": {k: v for k, v in sorted(queries.items()) if k != "sample"},
         "sample_queries": queries.get("sample", 0),

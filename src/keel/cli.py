@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.clikit import State, command
-from keel.clikit import open_context as _context
+from keel.cli_common import State, command
+from keel.cli_common import open_context as _context
 
 if TYPE_CHECKING:
     from keel.console import Console
@@ -183,8 +183,11 @@ def apply(
 @command
 def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
     """Compliance report: tag coverage, grants, tests per source. Exit 1 when short."""
+    from keel.airbyte.audit import connection_findings
+
     with _context(project_dir, console) as ctx:
         report = ctx.audit()
+        report.add_connections(*connection_findings(ctx.project))
     data = report.to_dict()
     if json_mode:
         console.emit_json(data)
@@ -207,6 +210,7 @@ def audit(project_dir: Path, json_mode: bool, console: Console) -> None:
             proposed = ", ".join(f"{p['object']} {p['key']}={p['value']}" for p in data["proposed"])
             console.line(f"  proposed, not declared:         {proposed}")
         console.line(f"  rbac violations:                {len(data['rbac']['violations'])}")
+        console.line(f"  connection violations:          {len(data['connections']['violations'])}")
         for note in report.notes:
             console.line(f"  note: {note}", style="yellow")
         if report.violations:
@@ -285,6 +289,7 @@ def catalog(project_dir: Path, json_mode: bool, console: Console) -> None:
 
 def _register_parts() -> None:
     """Each part of keel adds its own commands; importing them costs only click."""
+    from keel.airbyte.cli import register as register_airbyte
     from keel.events.cli import register as register_events
     from keel.ingest.cli import register as register_ingest
     from keel.quality.cli import register as register_quality
@@ -292,6 +297,7 @@ def _register_parts() -> None:
     register_ingest(main)
     register_quality(main)
     register_events(main)
+    register_airbyte(main)
 
 
 _register_parts()

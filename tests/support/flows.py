@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keel.context import Context
-from keel.ingest.api import ingest_sources
+from keel.project.init import connection_name
 
 NULL_EMAILS = {"hubspot": [{"kind": "null", "stream": "contacts", "column": "email", "count": 2}]}
 
@@ -17,11 +17,13 @@ def load_raw(project: Path, connection_ids: dict[str, str] | None = None) -> Pat
     if connection_ids:
         text = (project / "keel.yml").read_text()
         for source, cid in connection_ids.items():
-            text = text.replace(f"connection_name: {source}-to-snowflake", f"connection_id: {cid}")
+            text = text.replace(
+                f"connection_name: {connection_name(source)}", f"connection_id: {cid}"
+            )
         (project / "keel.yml").write_text(text)
     with Context(project) as ctx:
         ctx.apply()
-        ingest_sources(ctx)
-        ingest_sources(ctx, ["hubspot"], faults=NULL_EMAILS)
+        ctx.ingest()
+        ctx.ingest(["hubspot"], faults=NULL_EMAILS)
         ctx.apply()
     return project

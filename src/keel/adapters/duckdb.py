@@ -27,7 +27,7 @@ def connect(path: str, read_only: bool = False) -> Any:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(path, read_only=read_only)
+        return harden(duckdb.connect(path, read_only=read_only))
     except duckdb.IOException as exc:
         text = str(exc)
         m = _LOCK.search(text)
@@ -38,6 +38,29 @@ def connect(path: str, read_only: bool = False) -> Any:
                 "Stop it, or run the command through the server's API."
             ) from exc
         raise WarehouseError(f"cannot open the warehouse file {path}: {text}") from exc
+
+
+# DuckDB's "Securing DuckDB" settings: with enable_external_access off no SQL can
+# read or write files (read_text, COPY ... TO, ATTACH) or reach the network; the
+# extension autoload/install switches stop a query from pulling code in; and
+# lock_configuration freezes every setting. Security settings only ever tighten in
+# a running process. TimeZone is fixed first: setting it loads the ICU extension,
+# which is no longer possible once files are off limits.
+HARDENING = (
+    "SET TimeZone = 'UTC'",
+    "SET enable_external_access = false",
+    "SET autoload_known_extensions = false",
+    "SET autoinstall_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
+
+
+def harden(conn: Any) -> Any:
+    """``conn`` with file, network and extension access off and its settings locked."""
+    for statement in HARDENING:
+        conn.execute(statement)
+    return conn
 
 
 class DuckDBAdapter(Adapter):
@@ -78,6 +101,21 @@ class DuckDBAdapter(Adapter):
                 f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
             ) from exc
 
+    def fetch_bound(
+        self, sql: str, params: Sequence[object], kind: str = "data"
+    ) -> list[tuple[Any, ...]]:
+        """DuckDB binds ``?`` parameters (its Python API's ``execute(query, parameters)``)."""
+        import duckdb
+
+        self.queries[kind] += 1
+        try:
+            cursor = self.conn.execute(sql, list(params))
+            return list(cursor.fetchall()) if cursor.description else []
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
+            ) from exc
+
     def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
         """Independent reads run on two cursors in parallel (DuckDB releases the GIL)."""
         import duckdb
@@ -98,6 +136,53 @@ class DuckDBAdapter(Adapter):
         self.queries[kind] += len(queries)
         with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
             yield from pool.map(run, queries)
+
+    def sample(
+        self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int, chunk: int = 100
+    ) -> dict[tuple[str, str, str], list[str]]:
+        """Sampled non-null values per (schema, table, column), in len(targets)/chunk queries.
+
+        Each table's rows come back as one JSON document (``to_json`` of the row): DuckDB
+        binds one expression per table instead of a cast per column, which is what a
+        10,000-table plan spent its time on. Text values are the column's text, JSON
+        columns their (compact) JSON text.
+        """
+        import json
+
+        out: dict[tuple[str, str, str], list[str]] = {}
+        wanted: dict[tuple[str, str], tuple[str, ...]] = {}
+        for schema, table, columns in targets:
+            wanted[(schema, table)] = columns
+            for c in columns:
+                out[(schema, table, c)] = []
+        queries = [
+            " UNION ALL ".join(
+                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, "
+                f"CAST(to_json(r) AS VARCHAR) AS v FROM {self.ident(schema, table)} AS r "
+                f"LIMIT {int(limit)})"
+                for schema, table, _ in targets[i : i + chunk]
+            )
+            for i in range(0, len(targets), chunk)
+        ]
+        keys: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
+        for rows in self.fetch_many(queries, "sample"):
+            for s, t, doc in rows:
+                row = json.loads(doc)
+                pairs = keys.get((s, t))
+                if pairs is None:
+                    # DuckDB names are case-insensitive; keel's are canonical upper case
+                    stored = {k.upper(): k for k in row}
+                    pairs = [
+                        (stored[c.upper()], out[(s, t, c)])
+                        for c in wanted[(s, t)]
+                        if c.upper() in stored
+                    ]
+                    keys[(s, t)] = pairs
+                for key, bucket in pairs:
+                    value = row[key]
+                    if value is not None:
+                        bucket.append(value if isinstance(value, str) else json.dumps(value))
+        return out
 
     def begin(self) -> None:
         self.conn.execute("BEGIN TRANSACTION")

@@ -10,6 +10,11 @@ HELP = {
     "keel_events_received_total": ("counter", "Webhook and poller events accepted, by kind."),
     "keel_events_duplicate_total": ("counter", "Events whose job id was seen before."),
     "keel_events_rejected_total": ("counter", "Webhook posts refused, by HTTP status."),
+    "keel_events_errors_total": ("counter", "Unexpected intake errors, by stage (loop goes on)."),
+    "keel_connections_closed_slow_total": (
+        "counter",
+        "Connections closed for not sending a complete request in time.",
+    ),
     "keel_gate_runs_total": ("counter", "Gate runs, by result."),
     "keel_publish_rows_total": ("counter", "Rows published out of _RAW."),
     "keel_alert_deliveries_total": ("counter", "Alerts delivered, by sink."),

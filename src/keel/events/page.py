@@ -14,8 +14,8 @@ h2{font-size:16px;margin:24px 0 8px}table{border-collapse:collapse;width:100%;ba
 box-shadow:0 1px 2px rgba(0,0,0,.06)}th,td{text-align:left;padding:7px 10px;border-bottom:1px solid
 #eceef2;font-size:13px;vertical-align:top}th{background:#fafbfc;font-weight:600}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.promoted,.passed,.delivered,.done{background:#e3f6e8;color:#17692f}.blocked,.fail,.failed{background:#fde7e7;color:#a01b1b}
-.warned,.warn,.pending,.queued,.running{background:#fff4d6;color:#7a5600}.quarantined,.forced{background:#ece6fb;color:#4b2a9b}
+.promoted,.passed,.delivered,.done,.ok,.succeeded{background:#e3f6e8;color:#17692f}.blocked,.fail,.failed{background:#fde7e7;color:#a01b1b}
+.warned,.warn,.pending,.queued,.running,.differs{background:#fff4d6;color:#7a5600}.quarantined,.forced{background:#ece6fb;color:#4b2a9b}
 .none{color:#8a93a3}.cards{display:flex;gap:14px;flex-wrap:wrap}.card{background:#fff;padding:12px 16px;
 min-width:180px;box-shadow:0 1px 2px rgba(0,0,0,.06)}.card b{font-size:22px;display:block}
 code{font-size:12px;background:#f0f2f5;padding:1px 4px;border-radius:3px;word-break:break-all}
@@ -90,6 +90,25 @@ def render(data: dict[str, Any]) -> str:
             f"<td>{_cell(b['rows'] if b else '')}</td>"
             f"<td>{_pill(b['status'] if b else None)}</td><td>{failing}</td>"
             f"<td>{_cell(s['watermark_age'] or '—')}</td></tr>"
+        )
+    out.append(
+        "</table><h2>Airbyte connections</h2><table><tr><th>source</th><th>connection</th>"
+        "<th>standard</th><th>differences</th><th>last sync</th></tr>"
+    )
+    for c in data.get("connections") or []:
+        last = c["last_sync"]
+        sync = (
+            f"{_pill(last['outcome'])} job {_cell(last['job_id'])} · {_cell(last['at'])}"
+            if last
+            else "—"
+        )
+        diffs = (
+            "".join(f"<div>{_cell(d)}</div>" for d in c["differences"])
+            or '<span class="none">none</span>'
+        )
+        out.append(
+            f"<tr><td><b>{_cell(c['source'])}</b></td><td>{_cell(c['connection'] or '—')}</td>"
+            f"<td>{_pill(c['standard'])}</td><td>{diffs}</td><td>{sync}</td></tr>"
         )
     out.append(
         "</table><h2>Recent alerts</h2><table><tr><th>sink</th><th>key</th><th>action</th>"

@@ -13,6 +13,9 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.alerts import outbox
+from keel.batch import watermarks
+from keel.batch.events import EventStore
 from keel.project.loader import Project
 
 
@@ -34,6 +37,29 @@ def _age(value: Any, now: dt.datetime) -> str | None:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def connections(project: Project, syncs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per source: its Airbyte connection's standard status (as ``keel airbyte plan`` or
+    ``apply`` last saw it) and the last sync outcome keel received (webhook or poll)."""
+    from keel.airbyte.connections import read_status
+
+    seen = read_status(project.root)
+    out = []
+    for source, spec in project.sources.items():
+        last = next((e for e in syncs if e["source"] == source), None)
+        st = seen.get(source) or {}
+        name = st.get("connection") or (spec.airbyte.connection_name if spec.airbyte else None)
+        out.append({
+            "source": source, "connection": name,
+            "standard": st.get("standard", "not checked"),
+            "differences": st.get("differences", []), "checked_at": st.get("checked_at"),
+            "last_sync": None if last is None else {
+                "job_id": last["job_id"], "outcome": last["kind"].removeprefix("sync_"),
+                "at": last["received_at"],
+            },
+        })  # fmt: skip
+    return out
 
 
 def status_data(
@@ -77,10 +103,7 @@ def status_data(
             f"WHERE {q('BATCH_ID')} IN ({in_ids}) LIMIT 200",
         ):
             samples.setdefault((r["batch_id"], r["check_id"]), []).append(r["row_json"])
-    marks = {
-        (w["source"], w["stream"]): w
-        for w in _rows(a, ops.KEEL_WATERMARKS, ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT"])
-    }
+    marks = {(w["source"], w["stream"]): w for w in watermarks.rows(a)}
     streams = []
     for s in project.streams.values():
         b = last.get((s.source, s.name))
@@ -101,19 +124,11 @@ def status_data(
                 "watermark_age": _age(w["updated_at"], now) if w else None,
             }
         )
-    alerts = _rows(
-        a,
-        ops.KEEL_ALERTS,
-        ["SINK", "DEDUP_KEY", "ACTION", "STATUS", "CREATED_AT"],
-        f"ORDER BY {q('CREATED_AT')} DESC LIMIT 20",
-    )
-    events = _rows(
-        a,
-        ops.KEEL_EVENTS,
-        ["JOB_ID", "SOURCE", "KIND", "STATUS", "RECEIVED_AT"],
-        f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 20",
-    )
+    alerts = outbox.recent(a, 20)
+    shown = ("job_id", "source", "kind", "status", "received_at")
+    events = [{k: e[k] for k in shown} for e in EventStore(a).recent(20)]
     return {
+        "connections": connections(project, EventStore(a).syncs(500)),
         "project": project.spec.name,
         "generated_at": now.isoformat(timespec="seconds"),
         "streams": streams,

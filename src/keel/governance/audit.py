@@ -47,6 +47,11 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.violations
 
+    def add_connections(self, findings: list[tuple[str, str]], notes: list[str]) -> None:
+        """Airbyte connection findings (keel.airbyte.audit), as ``connection`` violations."""
+        self.violations += [Violation("connection", obj, message) for obj, message in findings]
+        self.notes += notes
+
     def of_kind(self, *kinds: str) -> list[Violation]:
         return [v for v in self.violations if v.kind in kinds]
 

@@ -43,6 +43,10 @@ from keel.resources import (
 # Direct-Load 4.x, which may use the table's own stage]
 LOADER_SCHEMA_PRIVILEGES = ("CREATE STAGE",)
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER VARYING")
+# JSON documents are sampled too (classified key by key). Only the engines whose JSON
+# casts to text as JSON text (DuckDB JSON, PostgreSQL json/jsonb); Snowflake VARIANT is
+# left to names until its sample reads it through TO_JSON.
+JSON_TYPES = ("JSON", "JSONB")
 READ = ("SELECT",)
 WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
@@ -194,7 +198,8 @@ def _column_tag(p: ColumnProposal) -> dict[str, str]:
 
 
 def _is_text(data_type: str) -> bool:
-    return data_type.upper().startswith(TEXT_TYPES)
+    upper = data_type.upper()
+    return upper.startswith(TEXT_TYPES) or upper in JSON_TYPES
 
 
 def build_desired(
@@ -277,7 +282,8 @@ def build_desired(
             if p.critical:
                 tag = _column_tag(p)
                 desired.tags[key] = tag_json(tag)
-                desired.proposals.append(Proposal(key, tag, p.reasons))
+                evidence = tuple(e.as_dict() for e in p.evidence)
+                desired.proposals.append(Proposal(key, tag, p.reasons, evidence))
                 columns_cov.add(key)
         if stream is not None:
             desired.tags[table_key] = tag_json(stream.tag)

@@ -115,10 +115,19 @@ def _install(venv: Path, package: str, python: str) -> None:
         _run([*pip, package], package)
 
 
+INSTALL_TIMEOUT = 1800.0  # seconds for one venv or pip step
+
+
 def _run(argv: list[str], package: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, env=env, check=False, timeout=INSTALL_TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise IngestError(
+            f"installing {package} did not finish within {INSTALL_TIMEOUT:g}s; it was stopped"
+        ) from exc
     except OSError as exc:
         raise IngestError(f"cannot run {Path(argv[0]).name} to install {package}: {exc}") from exc
     if done.returncode == 0:

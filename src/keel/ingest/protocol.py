@@ -48,6 +48,7 @@ from airbyte_protocol.models import (
 from pydantic import ValidationError
 
 from keel.errors import IngestError
+from keel.ingest.guard import Redactor, Timeouts, Watchdog, kill_group
 
 LogCallback = Callable[[str, str], None]  # (level, message)
 STDERR_TAIL_LINES = 20
@@ -91,6 +92,7 @@ class Connector:
         name: str | None = None,
         on_log: LogCallback | None = None,
         env: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         if not command:
             raise IngestError("a connector command needs at least one argument")
@@ -98,6 +100,8 @@ class Connector:
         self.name = name or Path(self.command[-1]).name
         self.on_log = on_log
         self.env = dict(env) if env is not None else None
+        self.timeouts = timeouts or Timeouts()
+        self.redact = Redactor(None)  # the running command's config values, masked
 
     # -- the four commands -------------------------------------------------
     def spec(self) -> ConnectorSpecification:
@@ -107,8 +111,11 @@ class Connector:
 
     def check(self, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         found = self._expect("check", {"config": config}, Type.CONNECTION_STATUS)
-        assert found.connectionStatus is not None
-        return found.connectionStatus
+        status = found.connectionStatus
+        assert status is not None
+        if status.message:
+            return status.model_copy(update={"message": self.redact(status.message)})
+        return status
 
     def discover(self, config: Mapping[str, Any]) -> AirbyteCatalog:
         found = self._expect("discover", {"config": config}, Type.CATALOG)
@@ -151,6 +158,7 @@ class Connector:
         on_message: Callable[[AirbyteMessage], None],
         sink: ReadSink | None,
     ) -> None:
+        self.redact = Redactor(files.get("config"))
         with tempfile.TemporaryDirectory(prefix="keel-connector-") as tmp:
             args = [*self.command, verb]
             for key, value in files.items():
@@ -167,6 +175,7 @@ class Connector:
                     stderr=subprocess.PIPE,
                     env=self.env,
                     bufsize=1 << 20,
+                    start_new_session=True,  # its own process group: killed as a whole
                 )
             except OSError as exc:
                 raise IngestError(f"cannot run connector {self.name}: {exc.strerror}") from exc
@@ -174,19 +183,27 @@ class Connector:
             tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
             drain = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
             drain.start()
+            idle = self.timeouts.read_idle if verb == "read" else None
+            watchdog = Watchdog(proc, self.timeouts.total(verb), idle)
             try:
-                failures = _Reader(self, verb, on_message, sink).consume(proc.stdout)
+                reader = _Reader(self, verb, on_message, sink, watchdog.progress)
+                failures = reader.consume(proc.stdout)
                 code = proc.wait()
             finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+                watchdog.stop()
+                kill_group(proc)
+                proc.wait()
                 drain.join(timeout=5)
                 proc.stdout.close()
+        if watchdog.expired:
+            raise IngestError(
+                f"{self.name} {verb} {watchdog.expired}; it was stopped (keel.yml: "
+                "sources.<name>.timeouts)"
+            )
         if failures:
             raise _failure_error(self.name, failures)
         if code != 0:
-            text = "\n".join(tail).strip()
+            text = self.redact("\n".join(tail).strip())
             detail = f":\n{text}" if text else " (nothing on stderr)"
             raise IngestError(f"{self.name} {verb} exited with code {code}{detail}")
 
@@ -200,7 +217,9 @@ class _Reader:
         verb: str,
         on_message: Callable[[AirbyteMessage], None],
         sink: ReadSink | None,
+        progress: Callable[[], None] = lambda: None,
     ) -> None:
+        self.progress = progress
         self.connector = connector
         self.verb = verb
         self.on_message = on_message
@@ -213,8 +232,10 @@ class _Reader:
         on_record = sink.record if sink is not None else None
         loads = orjson.loads
         lineno = 0
+        progress = self.progress
         for line in stdout:
             lineno += 1
+            progress()
             if line[:1] != b"{":
                 self._plain(line, lineno)
                 continue
@@ -241,7 +262,7 @@ class _Reader:
         if text.startswith("{"):  # leading whitespace before JSON
             self._other(self._parse(text.encode(), lineno), line, lineno)
         elif self.connector.on_log is not None:
-            self.connector.on_log("INFO", text)
+            self.connector.on_log("INFO", self.connector.redact(text))
 
     def _parse(self, line: bytes, lineno: int) -> Any:
         try:
@@ -267,7 +288,8 @@ class _Reader:
         elif message.type == Type.LOG:
             assert message.log is not None
             if self.connector.on_log is not None:
-                self.connector.on_log(message.log.level.value, message.log.message)
+                text = self.connector.redact(message.log.message)
+                self.connector.on_log(message.log.level.value, text)
         elif message.type == Type.TRACE:
             trace = message.trace
             assert trace is not None
@@ -275,7 +297,8 @@ class _Reader:
                 err = trace.error
                 stream = err.stream_descriptor.name if err.stream_descriptor else None
                 kind = err.failure_type.value if err.failure_type else None
-                self.failures.append(ConnectorFailure(err.message, stream, kind))
+                text = self.connector.redact(err.message)
+                self.failures.append(ConnectorFailure(text, stream, kind))
         self.on_message(message)
 
     def _state(self, raw: dict[str, Any], message: AirbyteMessage, line: bytes, n: int) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel.errors import KeelError
 from keel.ingest.catalog import configure_catalog, dedup_cursor, key_fields, state_for_read
+from keel.ingest.guard import Timeouts
 from keel.ingest.protocol import Connector
 from keel.ingest.results import IngestFailed, ProgressEvent, SourceResult, StreamResult
 from keel.ingest.writer import (
@@ -59,6 +60,7 @@ def ingest_source(
     commit_seconds: float = DEFAULT_COMMIT_SECONDS,
     sync_id: int | None = None,
     env: Mapping[str, str] | None = None,
+    timeouts: Mapping[str, Any] | None = None,
 ) -> SourceResult:
     """Run ``command`` (a source connector) and land ``streams`` (all when None).
 
@@ -69,6 +71,8 @@ def ingest_source(
     source defines none, e.g. from the contract's ``meta.keel``. A commit
     happens at a STATE once ``batch_rows`` records or about ``batch_bytes`` of
     record JSON are covered, or ``commit_seconds`` after the previous one.
+    ``timeouts`` (keel.yml ``sources.<name>.timeouts``: spec, check, discover, read,
+    read_idle seconds) bound each connector command; see :mod:`keel.ingest.guard`.
     """
     sync_id = sync_id if sync_id is not None else time.time_ns() // 1_000_000
 
@@ -79,7 +83,9 @@ def ingest_source(
     def on_log(level: str, message: str) -> None:
         emit(ProgressEvent("log", source, level=level, message=message))
 
-    connector = Connector(command, name=f"source {source}", on_log=on_log, env=env)
+    connector = Connector(
+        command, name=f"source {source}", on_log=on_log, env=env, timeouts=Timeouts.of(timeouts)
+    )
     catalog = connector.discover(config)
     configured = configure_catalog(
         catalog, streams, cursors=cursors, primary_keys=primary_keys, sync_id=sync_id

@@ -53,6 +53,12 @@ def dump(data: Any) -> str:
     )
 
 
+def connection_name(source: str) -> str:
+    """The name Airbyte gives a new connection: "<source> → <destination>" (its UI's
+    default, and the name in its notifications, e.g. "Gong → Snowflake")."""
+    return f"{sophia.SOURCES[source]['title']} → Snowflake"
+
+
 def project_dict(engine: str = "duckdb") -> dict[str, Any]:
     warehouse: dict[str, Any] = {"engine": engine}
     if engine == "duckdb":
@@ -82,9 +88,9 @@ def project_dict(engine: str = "duckdb") -> dict[str, Any]:
         "roles": sophia.ROLES,
         "sources": {
             name: {
-                "description": f"{name.capitalize()} (Airbyte connection {name}-to-snowflake).",
+                "description": f"{spec['title']} (Airbyte connection {connection_name(name)}).",
                 "schedule": spec["schedule"],
-                "airbyte": {"connection_name": f"{name}-to-snowflake"},
+                "airbyte": {"connection_name": connection_name(name)},
                 "connector": "demo",
             }
             for name, spec in sophia.SOURCES.items()

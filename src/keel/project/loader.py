@@ -16,6 +16,7 @@ from typing import Any
 
 from keel.errors import Problem, ProjectError
 from keel.project.dbt_project import read_dbt_project
+from keel.project.fragments import check_fragments
 from keel.project.load_contract import check_relationships, load_contract
 from keel.project.load_project import EntityTypeFor, Frame, read_project_file
 from keel.project.loaded import (
@@ -29,6 +30,7 @@ from keel.project.loaded import (
     schema_spec,
     tag_json,
 )
+from keel.project.names import check_names
 from keel.project.yamlio import line_at
 
 __all__ = [
@@ -100,6 +102,9 @@ def load_project(
                 )
             streams[stream.key] = stream
     problems += check_relationships(streams)
+    if spec is not None:  # contract SQL parsed in the engine's dialect; names checked
+        problems += check_fragments(spec.warehouse.engine, streams.values())
+        problems += check_names(spec, read.raw, streams)
     if problems or spec is None:
         raise ProjectError(problems or [Problem(PROJECT_FILE, None, "empty project file")])
     return Project(root=root, spec=spec, streams=streams, missing_env=read.missing_env)

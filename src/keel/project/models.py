@@ -79,6 +79,17 @@ class Transform(Strict):
     command: list[str] | None = None
 
 
+class ConnectorTimeouts(Strict):
+    """Seconds each connector command may take; ``read_idle``: longest time without
+    output during ``read`` (keel.ingest.guard). The process group is killed after."""
+
+    spec: float = Field(300, gt=0)
+    check: float = Field(300, gt=0)
+    discover: float = Field(900, gt=0)
+    read: float = Field(86400, gt=0)
+    read_idle: float = Field(900, gt=0)
+
+
 class SourceSpec(Strict):
     description: str | None = None
     schedule: Schedule = "hourly"
@@ -87,6 +98,7 @@ class SourceSpec(Strict):
     config: dict[str, Any] = {}
     streams: list[str] | None = None
     transform: Transform | None = None
+    timeouts: ConnectorTimeouts = ConnectorTimeouts()
 
 
 class SlackAlerts(Strict):
@@ -114,7 +126,11 @@ class AirbyteApi(Strict):
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
     token: SecretStr | None = None
+    username: SecretStr | None = None  # basic auth (self-hosted Airbyte)
+    password: SecretStr | None = None
     poll_minutes: int = Field(5, ge=1, le=1440)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    retries: int = Field(4, ge=0, le=10)
 
 
 class Serve(Strict):

@@ -10,74 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-TAG_KEYS: dict[str, list[str]] = {
-    "entity_type": [
-        "customer",
-        "employee",
-        "deal",
-        "call",
-        "company",
-        "contact",
-        "message",
-        "channel",
-        "invoice",
-        "user",
-        "product",
-        "purchase",
-        "event",
-        "document",
-        "other",
-    ],
-    "data_source": ["gong", "hubspot", "slack", "netsuite", "keel", "internal"],
-    "update_frequency": ["hourly", "daily", "streaming", "manual"],
-    "pii_level": ["none", "low", "high", "sensitive"],
-    "vector_index": ["true", "false"],
-    "is_primary_identifier": ["true", "false"],
-    "layer": ["raw", "promoted", "semantic", "insights", "ml", "ops", "foundation"],
-}
+from keel.project.sophia_platform import PLATFORM_SCHEMAS, ROLES, TAG_KEYS
 
-PLATFORM_SCHEMAS: dict[str, dict[str, Any]] = {
-    "SOPHIA_SEMANTIC": {
-        "description": "Generated _360 views the application reads.",
-        "meta": {"layer": "semantic"},
-    },
-    "SOPHIA_INSIGHTS": {
-        "description": "Output of the AutomatedInsightsService.",
-        "meta": {"layer": "insights"},
-    },
-    "SOPHIA_ML": {
-        "description": "Trained models of the PredictiveAnalyticsService.",
-        "meta": {"layer": "ml"},
-    },
-    "SOPHIA_OPS": {
-        "description": "Operational metadata: data-quality results, batches, events, alerts.",
-        "meta": {"layer": "ops"},
-    },
-}
-
-ROLES: dict[str, dict[str, Any]] = {
-    "SOPHIA_AI_APP_ROLE": {
-        "description": "The application: read-only on the semantic layer and promoted data.",
-        "read": ["SOPHIA_SEMANTIC", "{SOURCE}_DATA"],
-        "masked_pii_levels": ["high", "sensitive"],
-    },
-    "SOPHIA_AI_ETL_ROLE": {
-        "description": "Airbyte: creates and writes tables in the _RAW landing schemas only.",
-        "write": ["{SOURCE}_DATA_RAW"],
-    },
-    "SOPHIA_AI_ADMIN_ROLE": {
-        "description": "keel and the platform's services: owns SOPHIA_* and the promoted schemas.",
-        "own": ["SOPHIA_SEMANTIC", "SOPHIA_INSIGHTS", "SOPHIA_ML", "SOPHIA_OPS", "{SOURCE}_DATA"],
-        "read": ["{SOURCE}_DATA_RAW"],
-        "granted_to": ["SYSADMIN"],
-    },
-}
+__all__ = ["PLATFORM_SCHEMAS", "ROLES", "SOURCES", "STREAMS", "TAG_KEYS", "contract"]
 
 SOURCES: dict[str, dict[str, Any]] = {
-    "gong": {"schedule": "hourly", "entity": "call"},
-    "hubspot": {"schedule": "hourly", "entity": "company"},
-    "slack": {"schedule": "hourly", "entity": "message"},
-    "netsuite": {"schedule": "daily", "entity": "invoice"},
+    "gong": {"schedule": "hourly", "entity": "call", "title": "Gong"},
+    "hubspot": {"schedule": "hourly", "entity": "company", "title": "HubSpot"},
+    "slack": {"schedule": "hourly", "entity": "message", "title": "Slack"},
+    "netsuite": {"schedule": "daily", "entity": "invoice", "title": "NetSuite"},
 }
 
 

@@ -18,11 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from keel.batch.window import CDC_DELETED_AT
 from keel.errors import Problem
+from keel.project.fragments import FragmentError, fragment_sql
 from keel.project.loader import Stream
 from keel.project.models import DataTest
 from keel.project.tests_spec import parse_relation, runs_in_keel
-from keel.publish.window import CDC_DELETED_AT
 
 Severity = Literal["error", "warn"]
 ROW_LEVEL = frozenset(
@@ -41,6 +42,9 @@ ROW_LEVEL = frozenset(
     }
 )
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
+_UNKNOWN: Sequence[str] = [
+    "<unknown>"
+]  # a parent whose RAW table does not exist yet: columns unchecked
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ def compile_checks(
     stream: Stream,
     raw_columns: Sequence[str],
     parent_columns: Mapping[str, Sequence[str] | None],
+    dialect: str = "duckdb",
 ) -> tuple[list[Check], list[Problem]]:
     """The checks of ``stream`` and the problems that prevent running them.
 
@@ -139,16 +144,27 @@ def compile_checks(
             )
         )
 
-    def fragment(text: str, line: int, what: str) -> None:
-        why = check_fragment(text)
-        if why:
+    def fragment(
+        text: str,
+        line: int,
+        what: str,
+        column: str | None = None,
+        parent: Sequence[str] | None = None,
+    ) -> str:
+        # parsed and re-rendered by keel.project.fragments: the gate runs only checked SQL;
+        # columns are this stream's, or with ``parent`` the parent's (None: not known yet)
+        cols = have if parent is None else parent
+        try:
+            return fragment_sql(text, dialect, cols if cols is not _UNKNOWN else None, column)
+        except FragmentError as why:
             problems.append(
                 Problem(
                     stream.file,
                     line,
-                    f"table {stream.key}: {what} is not a SQL expression ({why}): {text!r}",
+                    f"table {stream.key}: {what} is not a SQL expression ({why}): {text[:200]!r}",
                 )
             )
+            return text
 
     def add(name: str, column: str | None, **kw: Any) -> None:
         base = f"{name}.{column}" if column else name
@@ -180,7 +196,8 @@ def compile_checks(
             continue
         where = _where(test)
         if where:
-            fragment(where, test.line, f"{what}: where")
+            where = fragment(where, test.line, f"{what}: where")
+        args = dict(test.args)
         if test.name == "relationships":
             rel = parse_relation(str(test.args.get("to", "")))
             field_name = str(test.args.get("field", "")).upper()
@@ -198,15 +215,23 @@ def compile_checks(
                         )
                     )
         if test.name == "expression":
-            fragment(str(test.args.get("expression", "")), test.line, f"{what}: expression")
+            expr = str(test.args.get("expression", ""))
+            args["expression_sql"] = fragment(expr, test.line, f"{what}: expression", column)
         for key in ("from_condition", "to_condition"):
             if test.args.get(key) is not None:
-                fragment(str(test.args[key]), test.line, f"{what}: {key}")
+                # to_condition filters the parent's rows: its columns are the parent's
+                of: Sequence[str] | None = None
+                if key == "to_condition":
+                    rel = parse_relation(str(test.args.get("to", "")))
+                    found = parent_columns.get(f"{rel[0]}.{rel[1]}") if rel else None
+                    of = found if found is not None else _UNKNOWN
+                text = str(test.args[key])
+                args[key] = fragment(text, test.line, f"{what}: {key}", parent=of)
         if test.name in ("accepted_range", "expect_column_values_to_be_between"):
             for bound in ("min_value", "max_value"):
                 value = test.args.get(bound)
                 if isinstance(value, str):
-                    fragment(value, test.line, f"{what}: {bound}")
+                    args[bound] = fragment(value, test.line, f"{what}: {bound}")
         for key in ("at_least", "at_most"):
             value = test.args.get(key)
             if test.name == "not_null_proportion" and key in test.args and not _fraction(value):
@@ -239,7 +264,7 @@ def compile_checks(
             column,
             severity=test.severity,
             where=where,
-            args=dict(test.args),
+            args=args,
             file=test.file,
             line=test.line,
         )
@@ -282,13 +307,14 @@ def compile_checks(
                             f"(minute, hour, day), not {dict(spec_after)!r}",
                         )
                     )
+            filter_sql = fresh.filter
             if fresh.filter:
-                fragment(fresh.filter, stream.line, "freshness.filter")
+                filter_sql = fragment(fresh.filter, stream.line, "freshness.filter")
             add(
                 "freshness",
                 column,
                 severity="error" if fresh.error_after else "warn",
-                where=fresh.filter,
+                where=filter_sql,
                 args={
                     "warn_after": _seconds(fresh.warn_after),
                     "error_after": _seconds(fresh.error_after),

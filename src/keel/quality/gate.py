@@ -33,18 +33,19 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch import reads
+from keel.batch.window import Layout, Window, batch_id
 from keel.errors import KeelError, Problem, QualityError
 from keel.project.loader import Project, Stream
 from keel.project.tests_spec import did_you_mean, parse_relation
-from keel.publish import state
-from keel.publish.window import Layout, Window, batch_id
+from keel.quality import masking
 from keel.quality.checks import Check, compile_checks
 from keel.quality.evaluate import evaluate, jsonable
 from keel.quality.model import Batch, SourceReport, StreamReport
 from keel.quality.record import record_gate
 from keel.quality.scan import ParentRef, ScanBuilder
 
-MASKED_LEVELS = frozenset({"high", "sensitive"})
+MASKED_LEVELS = masking.MASKED_LEVELS
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ class GateRun:
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     selected: list[Stream] = field(init=False)
     order: list[Stream] = field(init=False)
-    columns: state.Columns = field(init=False)
-    pending: dict[str, state.Pending] = field(init=False)
+    columns: reads.Columns = field(init=False)
+    pending: dict[str, reads.Pending] = field(init=False)
     tags: dict[tuple[str, str], str] = field(init=False)
     checks: dict[str, list[Check]] = field(init=False)
     verdicts: dict[str, Verdict] = field(init=False, default_factory=dict)
@@ -147,11 +148,11 @@ class GateRun:
         schemas = {ops.OPS_SCHEMA}
         for s in [*self.order, *related.values()]:
             schemas |= {s.raw_schema, s.data_schema}
-        self.columns = state.read_columns(a, schemas)
-        state.ensure_ops(a, self.columns)
+        self.columns = reads.read_columns(a, schemas)
+        reads.require_ops(a, self.columns)
         self._compile(related)
-        marks = state.read_watermarks(a, {t.source})
-        self.pending = state.probe(
+        marks = reads.read_watermarks(a, {t.source})
+        self.pending = reads.probe(
             a,
             [
                 (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
@@ -162,7 +163,7 @@ class GateRun:
         self.tags = (
             {}
             if a.caps.native_tags
-            else state.read_tags(a, {x for s in self.order for x in (s.raw_schema, s.data_schema)})
+            else reads.read_tags(a, {x for s in self.order for x in (s.raw_schema, s.data_schema)})
         )
 
     def raw_columns(self, s: Stream) -> list[tuple[str, str]] | None:
@@ -182,7 +183,9 @@ class GateRun:
             raw = self.raw_columns(s)
             if raw is None:
                 continue  # nothing landed yet: reported as empty, checked once it has
-            checks, found = compile_checks(s, [c for c, _ in raw], parent_cols)
+            checks, found = compile_checks(
+                s, [c for c, _ in raw], parent_cols, self.adapter.dialect.name
+            )
             self.checks[s.key] = checks
             problems += found
         if problems:
@@ -193,8 +196,10 @@ class GateRun:
     def layout(self, s: Stream) -> Layout:
         return Layout.of(s, self.raw_columns(s) or [], self.promoted_columns(s))
 
-    def masked(self, s: Stream) -> frozenset[str]:
-        out = {c.name for c in s.columns if c.tag.get("pii_level") in MASKED_LEVELS}
+    def pii_levels(self, s: Stream) -> dict[str, str | None]:
+        """Column -> tagged pii_level (contract or warehouse tag; the stricter wins),
+        None when untagged."""
+        levels: dict[str, str | None] = {c.name: c.tag.get("pii_level") for c in s.columns}
         prefix = f"{s.raw_schema}.{s.table}."
         for (kind, name), value in self.tags.items():
             if kind == "column" and name.startswith(prefix):
@@ -202,9 +207,15 @@ class GateRun:
                     level = json.loads(value).get("pii_level")
                 except (ValueError, AttributeError):
                     level = None
-                if level in MASKED_LEVELS:
-                    out.add(name[len(prefix) :])
-        return frozenset(out)
+                column = name[len(prefix) :]
+                if level is not None and (level in MASKED_LEVELS or not levels.get(column)):
+                    levels[column] = str(level)
+        return levels
+
+    def masked(self, s: Stream) -> dict[str, str]:
+        """Masked column -> why: only columns known to be harmless are shown
+        (keel.quality.masking)."""
+        return masking.before_sampling(self.raw_columns(s) or [], self.pii_levels(s))
 
     def parent_refs(self, s: Stream, checks: list[Check]) -> dict[str, ParentRef]:
         refs: dict[str, ParentRef] = {}
@@ -312,14 +323,21 @@ class GateRun:
         ]
         if not failing or verdict.builder is None or self.sample_limit <= 0:
             return
-        sql, names = verdict.builder.failing_rows(
-            failing, self.masked(verdict.stream), self.sample_limit
-        )
+        s = verdict.stream
+        masked = self.masked(s)
+        sql, names = verdict.builder.failing_rows(failing, frozenset(masked), self.sample_limit)
         if not sql:
             return
+        rows = []
         for row in self.adapter.fetch(sql, "sample"):
             sample = {n.lower(): jsonable(v) for n, v in zip(names, row[1:], strict=True)}
             verdict.report.samples.setdefault(str(row[0]), []).append(sample)
+            rows.append(sample)
+        masking.after_sampling(rows, self.raw_columns(s) or [], self.pii_levels(s), masked)
+        verdict.report.masked = {c.lower(): why for c, why in sorted(masked.items())}
+        line = masking.note(masked)
+        if line and rows:
+            verdict.report.notes.append(line)
 
     def published(self, s: Stream) -> None:
         """After ``s`` was published: its promoted table exists with every RAW column."""

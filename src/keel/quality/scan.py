@@ -3,7 +3,7 @@
 Every statement here starts from the same chain of common table expressions,
 so they all judge the same rows:
 
-``__KEEL_D``  the batch deduplicated by key (:func:`keel.publish.window.dedup_sql`);
+``__KEEL_D``  the batch deduplicated by key (:func:`keel.batch.window.dedup_sql`);
 ``__KEEL_B``  each batch row, ``__KEEL_OLD`` = 1 when the promoted table has its key and
               ``__KEEL_WIN`` = 1 when it will replace that row (or the key is new);
 ``__KEEL_Un`` per ``unique`` check: the values duplicated in the table *as it will be*
@@ -16,8 +16,8 @@ A row is *live* when it wins and is not a delete: only live rows reach the
 promoted table, so only they are judged (checks see the table after the MERGE).
 Flags are integers, never NULL, so ``SUM`` counts failing rows and the
 quarantine reads "any error flag set". Contract SQL (``where``, ``expression``,
-range bounds) is embedded in parentheses after :func:`keel.quality.checks.check_fragment`
-accepted it; everything else is quoted by the adapter.
+range bounds) is embedded in parentheses as rendered by :mod:`keel.project.fragments`
+after it parsed and checked it; everything else is quoted by the adapter.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from keel.adapters.base import Adapter
-from keel.publish.window import (
+from keel.batch.window import (
     DEL,
     EXTRACTED_AT,
     OLD,
@@ -207,6 +207,8 @@ class ScanBuilder:
                     parts.append(f"{c} {op} {self._bound(args[key])}")
             return f"NOT ({' AND '.join(parts)})"
         if check.name == "expression":
+            if "expression_sql" in args:  # checked and rendered by keel.project.fragments
+                return f"NOT ({args['expression_sql']})"
             expr = str(args.get("expression"))
             return f"NOT ({c} {expr})" if check.column else f"NOT ({expr})"
         if check.name == "relationships":
@@ -216,7 +218,7 @@ class ScanBuilder:
 
     def _bound(self, value: object) -> str:
         if isinstance(value, str):
-            return f"({value})"  # dbt_utils renders bounds as SQL; checked by check_fragment
+            return f"({value})"  # dbt_utils renders bounds as SQL; keel.project.fragments
         return self.a.lit(value)
 
     def alias(self, check: Check) -> str:

@@ -263,6 +263,8 @@ class Proposal:
     key: TagKey
     tag: dict[str, str]
     reasons: tuple[str, ...]
+    # per rule that fired: rule, pii_level, detail, share of sampled values, JSON keys
+    evidence: tuple[dict[str, object], ...] = field(default=(), compare=False)
 
 
 @dataclass

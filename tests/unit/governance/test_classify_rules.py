@@ -362,8 +362,13 @@ def test_dates_count_as_birth_dates_only_when_the_name_hints_at_birth() -> None:
 def test_final_level_is_the_max_of_name_and_values() -> None:
     # name says low (generic name), values say high (emails)
     assert classify_column("name", "VARCHAR", EMAILS).pii_level == "high"
-    # name says sensitive, values say high: sensitive wins
-    assert classify_column("ssn", "VARCHAR", EMAILS).pii_level == "sensitive"
+    # name says sensitive and values agree (digits), values say high: sensitive wins
+    mixed = ["123-45-6789", "ann@example.com", "bob@example.org", "cy@example.net"]
+    assert classify_column("ssn", "VARCHAR", mixed).pii_level == "sensitive"
+    # name says sensitive but no value could be one: the values win (high, for the emails)
+    overruled = classify_column("ssn", "VARCHAR", EMAILS)
+    assert overruled.pii_level == "high"
+    assert overruled.evidence[0].rule == "name_overruled"
     # name says none, values say sensitive
     assert classify_column("reference", "VARCHAR", SSNS).pii_level == "sensitive"
 

@@ -1,0 +1,1 @@
+"""Airbyte connections held to keel's standard through Airbyte's public API."""
