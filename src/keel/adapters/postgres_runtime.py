@@ -24,6 +24,21 @@ from keel.errors import WarehouseError
 class PostgresRuntime(Adapter):
     bind_marker: ClassVar[str] = "%s"
     row_locks: ClassVar[bool] = True
+    # READ COMMITTED (the default) gives each statement its own snapshot; a publish must
+    # count, MERGE and record the same RAW rows while a loader keeps committing
+    # (PostgreSQL "Transaction Isolation": REPEATABLE READ sees one snapshot, taken at the
+    # transaction's first statement; SET TRANSACTION must come before any query)
+    snapshot_sql: ClassVar[tuple[str, ...]] = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",)
+
+    def meta_changes_sql(self, meta: str) -> str:
+        changes = f"(({meta})::jsonb -> 'changes')"
+        return (
+            f"CASE WHEN jsonb_typeof({changes}) = 'array' THEN jsonb_array_length({changes}) "
+            "ELSE 0 END > 0"
+        )
+
+    def hash_sql(self, expr: str) -> str:
+        return f"hashtextextended({expr}, 0)"  # bigint (PostgreSQL 11+)
 
     @property
     @abstractmethod

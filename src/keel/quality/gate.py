@@ -33,7 +33,8 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
-from keel.batch import reads
+from keel.batch import judged, reads
+from keel.batch.judged import Scope
 from keel.batch.window import Layout, Window, batch_id
 from keel.errors import KeelError, Problem, QualityError
 from keel.project.loader import Project, Stream
@@ -152,12 +153,19 @@ class GateRun:
         reads.require_ops(a, self.columns)
         self._compile(related)
         marks = reads.read_watermarks(a, {t.source})
+        landed = [s for s in self.order if self.raw_columns(s) is not None]
+        if a.change_streams:  # DDL, auto-committed: before anything reads the streams
+            for s in landed:
+                a.execute(judged.create_stream_sql(a, Scope.of(s)))
         self.pending = reads.probe(
             a,
             [
-                (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
-                for s in self.order
-                if self.raw_columns(s) is not None
+                (
+                    s.key,
+                    (s.raw_schema, s.table),
+                    Window(marks.get((s.source, s.name)), None, Scope.of(s)),
+                )
+                for s in landed
             ],
         )
         self.tags = (
@@ -280,6 +288,7 @@ class GateRun:
             deleted=_int(values["deleted"]),
             stale=_int(values["stale"]),
             first=pend.first,
+            digest=(pend.rows, pend.digest),
         )
         report.batch = batch
         outcome = evaluate(s, layout, checks, values, self.now(), self.project.streams)
