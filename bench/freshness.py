@@ -53,7 +53,12 @@ CONTRACT = {
                     "name": "pings",
                     "meta": {
                         "entity_type": "event",
-                        "keel": {"primary_key": ["id"], "cursor": "updated_at"},
+                        # rows arrive up to 10 s late: a batch takes rows emitted 15 s ago
+                        "keel": {
+                            "primary_key": ["id"],
+                            "cursor": "updated_at",
+                            "settle_seconds": 15,
+                        },
                     },
                     "columns": [
                         {"name": "id", "data_type": "varchar", "data_tests": ["not_null"]},

@@ -129,3 +129,21 @@ def test_rows_within_the_lookback_are_pending_and_older_ones_are_not(
     k.promote()
     assert k.published("companies") == [("c1",), ("c2",)]
     k.close()
+
+
+def test_settle_keeps_the_newest_rows_for_the_next_batch(tmp_path: Path) -> None:
+    """``settle_seconds``: rows extracted in the last seconds wait, so rows a loader commits
+    a little late fall into a later batch instead of changing this one under the gate."""
+    from tests.support.gatekit import NOW
+
+    spec = companies()
+    spec["meta"]["keel"]["settle_seconds"] = 30
+    k = Kit(tmp_path, [spec])
+    _land_at(k, NOW - dt.timedelta(seconds=60), [{"id": "c1", "name": "one"}])
+    _land_at(k, NOW - dt.timedelta(seconds=5), [{"id": "c2", "name": "two"}])
+    assert _status(k.promote()) == "promoted"
+    assert k.published("companies") == [("c1",)]
+    later = NOW + dt.timedelta(minutes=1)
+    k.promote(now=lambda: later)
+    assert k.published("companies") == [("c1",), ("c2",)]
+    k.close()

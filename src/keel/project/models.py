@@ -214,6 +214,8 @@ class KeelMeta(Strict):
     deleted_at: str | None = None
     # how far before the watermark a gate still looks for rows committed late (issue 14)
     lookback_hours: float = Field(default=72.0, gt=0)
+    # rows extracted in the last settle_seconds wait for the next batch (late commits)
+    settle_seconds: float = Field(default=0.0, ge=0)
     # rows whose _AIRBYTE_META.changes is not empty (a value the loader nulled or cut)
     on_meta_changes: OnMetaChanges = "warn"
 

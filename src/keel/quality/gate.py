@@ -163,7 +163,7 @@ class GateRun:
                 (
                     s.key,
                     (s.raw_schema, s.table),
-                    Window(marks.get((s.source, s.name)), None, Scope.of(s)),
+                    Window(marks.get((s.source, s.name)), self._settled(s), Scope.of(s)),
                 )
                 for s in landed
             ],
@@ -173,6 +173,16 @@ class GateRun:
             if a.caps.native_tags
             else reads.read_tags(a, {x for s in self.order for x in (s.raw_schema, s.data_schema)})
         )
+
+    def _settled(self, s: Stream) -> dt.datetime | None:
+        """The newest extraction time a batch takes now (``meta.keel.settle_seconds``): rows
+        emitted more recently wait for the next batch, so a loader committing rows a little
+        late does not change the batch between the gate and its publish (which would roll
+        the publish back, again and again under a steady load). None: no bound."""
+        settle = s.keel.settle_seconds
+        if not settle or self.adapter.change_streams:  # a stream's batch is all it holds
+            return None
+        return self.now() - dt.timedelta(seconds=settle)
 
     def raw_columns(self, s: Stream) -> list[tuple[str, str]] | None:
         return self.columns.get((s.raw_schema, s.table))
