@@ -89,6 +89,11 @@ class Adapter(ABC):
         the engine has several)."""
         return self.ident(schema, name)
 
+    def inserted_sql(self, tables: Sequence[tuple[str, str]]) -> str | None:
+        """A statistics query (no table read) giving ``(schema, table, rows inserted so
+        far)`` for ``tables``, where the engine keeps such counters; None elsewhere."""
+        return None
+
     def meta_changes_sql(self, meta: str) -> str:
         """True when an ``_AIRBYTE_META`` value lists changes (``{"changes": [...]}``)."""
         return f"COALESCE(json_array_length({meta}, '$.changes'), 0) > 0"

@@ -30,6 +30,17 @@ class PostgresRuntime(Adapter):
     # transaction's first statement; SET TRANSACTION must come before any query)
     snapshot_sql: ClassVar[tuple[str, ...]] = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",)
 
+    def inserted_sql(self, tables: Sequence[tuple[str, str]]) -> str | None:
+        # pg_stat_user_tables.n_tup_ins: cumulative inserted rows, from the statistics
+        # system (reported by each backend at most about once a second), never the table
+        if not tables:
+            return None
+        match = " OR ".join(
+            f"(schemaname = {self.lit(self.norm(s))} AND relname = {self.lit(self.norm(t))})"
+            for s, t in tables
+        )
+        return f"SELECT schemaname, relname, n_tup_ins FROM pg_stat_user_tables WHERE {match}"
+
     def meta_changes_sql(self, meta: str) -> str:
         changes = f"(({meta})::jsonb -> 'changes')"
         return (

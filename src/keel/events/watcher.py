@@ -9,9 +9,10 @@ For a source with ``trigger: changes`` keel serve probes its RAW tables every
 - rows have been pending for ``changes.max_wait`` seconds (a steady stream never waits
   longer than that).
 
-The probe is cheap: on DuckDB and PostgreSQL it counts the rows extracted after the newest
-extraction time it saw (zone maps / an index on ``_AIRBYTE_EXTRACTED_AT`` keep it to the
-new rows, never a scan of the table); on Snowflake it asks
+The probe is cheap: on PostgreSQL it reads the statistics' insert counters
+(``pg_stat_user_tables.n_tup_ins``, no table read); on DuckDB it counts the rows extracted
+after the newest extraction time it saw (row-group zone maps skip the older rows, as RAW
+is appended in about extraction order); on Snowflake it asks
 ``SYSTEM$STREAM_HAS_DATA`` (table-version metadata; no false negatives by design,
 docs.snowflake.com sql-reference/functions/system_stream_has_data). A row that commits
 with an extraction time below what the probe saw is not counted, but the next gate takes
@@ -49,6 +50,7 @@ class Watch:
     first_seen: float | None = None
     last_growth: float | None = None
     seen: dict[str, dt.datetime | None] = field(default_factory=dict)  # table -> newest ext
+    inserted: dict[str, int] = field(default_factory=dict)  # table -> insert counter (PG)
 
 
 def due(trigger: str, spec: ChangesTrigger, fallback: float, w: Watch, now: float) -> str | None:
@@ -105,6 +107,19 @@ class ChangeWatcher:
                         landed += 1
                 observe(w, landed, self.clock())
                 continue
+            counters = a.inserted_sql([(s.raw_schema, s.table) for s in streams])
+            if counters is not None:  # PostgreSQL: the statistics' insert counters
+                try:
+                    counts = {a.canon(t): int(n or 0) for _, t, n in a.fetch(counters, "probe")}
+                except KeelError:
+                    continue
+                landed = sum(
+                    max(0, n - w.inserted.get(t, 0)) if t in w.inserted else n
+                    for t, n in counts.items()
+                )
+                w.inserted = counts
+                observe(w, landed, self.clock())
+                continue
             if not w.seen:  # start from the watermarks: rows after them are pending
                 marks = reads.read_watermarks(a, {name})
                 w.seen = {s.table: marks.get((s.source, s.name)) for s in streams}
@@ -130,7 +145,8 @@ class ChangeWatcher:
     def run(self, name: str, why: str) -> None:
         """Gate and publish ``name`` (never at the same time as its event runs)."""
         service = self.service
-        self.watches[name] = Watch(self.clock(), seen=self.watches[name].seen)
+        old = self.watches[name]
+        self.watches[name] = Watch(self.clock(), seen=old.seen, inserted=old.inserted)
         self.runs.append((name, why))
         try:
             outcome = service.run_exclusive(name, lambda ctx: service.runner(ctx, name))
