@@ -159,6 +159,11 @@ class ChangeWatcher:
         service.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
         service.metrics.published(outcome.gate, dt.datetime.now(dt.UTC))
         service.last_outcome[name] = outcome
+        settles = any(s.keel.settle_seconds for s in service.ctx.project.streams_of(name))
+        if settles and outcome.published_rows:
+            # rows still inside settle_seconds waited for a later batch: look again after
+            # max_wait even if nothing new lands (a quiet tail is not left to the fallback)
+            observe(self.watches[name], 1, self.clock())
 
     def step(self, ctx: Context) -> None:
         self.probe(ctx)
