@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.clikit import State, command
-from keel.clikit import open_context as _context
+from keel.cli_common import State, command
+from keel.cli_common import open_context as _context
 
 if TYPE_CHECKING:
     from keel.console import Console

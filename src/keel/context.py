@@ -7,23 +7,30 @@ caller renders; nothing here prints.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.adapters.base import Adapter
 from keel.console import Console, NullConsole
 from keel.errors import KeelError, PlanError, Problem, ProjectError
-from keel.governance import audit as audit_mod
-from keel.governance import catalog as catalog_mod
-from keel.governance.classify_rules import entity_type_for_table
-from keel.governance.desired import Coverage, build_desired
-from keel.plan.diff import diff
-from keel.plan.evaluator import ApplyResult, apply_plan
-from keel.plan.model import Change, Plan, fingerprint
-from keel.project.loader import Project, load_project
-from keel.resources import ActualState, DesiredState
+
+if TYPE_CHECKING:
+    from keel.adapters.base import Adapter
+    from keel.governance.apply import ApplyResult
+    from keel.governance.audit import AuditReport
+    from keel.governance.desired import Coverage
+    from keel.ingest.results import ProgressEvent, SourceResult
+    from keel.plan.model import Change, Plan
+    from keel.project.loader import Project
+    from keel.publish.pipeline import RunReport
+    from keel.quality.model import SourceReport, StreamReport
+    from keel.resources import ActualState, DesiredState
+
+StreamProgress = Callable[["StreamReport"], None]
+
+# Every import below this facade is made inside the verb that needs it, so that a
+# command loads only its own part of keel (``keel gate`` never loads governance).
 
 
 @dataclass
@@ -36,22 +43,33 @@ class Snapshot:
 
     @property
     def fingerprint(self) -> str:
+        from keel.plan.model import fingerprint
+
         return fingerprint(self.actual.canonical(), self.desired.canonical())
 
 
 class Context:
     def __init__(
-        self, root: Path, console: Console | None = None, env: dict[str, str] | None = None
+        self,
+        root: Path,
+        console: Console | None = None,
+        env: dict[str, str] | None = None,
+        adapter: Adapter | None = None,
     ):
+        """``adapter``: an open warehouse connection to use instead of the project's
+        (tests, e.g. a recording Snowflake connection); closed with the Context."""
         self.root = root
         self.console = console or NullConsole()
         self._env = env
         self._project: Project | None = None
-        self._adapter: Adapter | None = None
+        self._adapter: Adapter | None = adapter
 
     @property
     def project(self) -> Project:
         if self._project is None:
+            from keel.governance.classify_rules import entity_type_for_table
+            from keel.project.loader import load_project
+
             self._project = load_project(self.root, self._env, entity_type_for_table)
             for text in self._project.not_run_warnings():
                 self.console.warn(text)
@@ -86,6 +104,8 @@ class Context:
     # ---- governance ------------------------------------------------------------------
 
     def snapshot(self, sample: bool = True) -> Snapshot:
+        from keel.governance.desired import build_desired
+
         project, adapter = self.project, self.adapter
         managed = {s.name for s in project.schemas()}
         actual = adapter.read_state(managed, {r.upper() for r in project.spec.roles})
@@ -116,6 +136,9 @@ class Context:
             raise ProjectError(problems)
 
     def plan(self, snap: Snapshot | None = None) -> Plan:
+        from keel.plan.diff import diff
+        from keel.plan.model import Plan
+
         snap = snap or self.snapshot()
         changes = tuple(self.adapter.render(c) for c in diff(snap.desired, snap.actual))
         notes: list[str] = []
@@ -144,9 +167,13 @@ class Context:
                     f"(fingerprint {plan.fingerprint}, now {snap.fingerprint}); nothing was "
                     "applied. Run keel plan again and review the new plan."
                 )
+        from keel.governance.apply import apply_plan
+
         return plan, apply_plan(plan, self.adapter, progress)
 
-    def audit(self) -> audit_mod.AuditReport:
+    def audit(self) -> AuditReport:
+        from keel.governance import audit as audit_mod
+
         snap = self.snapshot()
         return audit_mod.audit(
             self.project,
@@ -158,6 +185,8 @@ class Context:
         )
 
     def catalog(self) -> list[dict[str, Any]]:
+        from keel.governance import catalog as catalog_mod
+
         project, adapter = self.project, self.adapter
         managed = [s.name for s in project.schemas()]
         actual = adapter.read_state(set(managed), {r.upper() for r in project.spec.roles})
@@ -183,6 +212,79 @@ class Context:
             written, skipped = write_proposals(self.project, snap.desired.proposals, snap.actual)
             self._project = None  # the contracts changed
         return {"proposals": proposals, "written": written, "skipped": skipped}
+
+    # ---- runtime: what a batch goes through ------------------------------------------
+
+    def gate(
+        self, target: str, *, sample_limit: int = 10, progress: StreamProgress | None = None
+    ) -> SourceReport:
+        """Test the pending batch of ``SOURCE`` or ``SOURCE.STREAM`` (publishes nothing)."""
+        from keel.quality.gate import gate
+
+        return gate(
+            self.project, self.adapter, target, sample_limit=sample_limit, progress=progress
+        )
+
+    def promote(
+        self,
+        target: str,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+        transform: bool = True,
+        sample_limit: int = 10,
+        progress: StreamProgress | None = None,
+    ) -> SourceReport:
+        """Gate, then publish the passing batches (parents first), then transform."""
+        from keel.publish.promote import promote
+
+        return promote(
+            self.project,
+            self.adapter,
+            target,
+            force=force,
+            reason=reason,
+            transform=transform,
+            sample_limit=sample_limit,
+            progress=progress,
+        )
+
+    def ingest(
+        self,
+        sources: Sequence[str] | None = None,
+        faults: Mapping[str, list[dict[str, Any]]] | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
+        on_install: Callable[[str], None] | None = None,
+        config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> list[SourceResult]:
+        """Run the sources' connectors into their _RAW schemas (DuckDB and PostgreSQL)."""
+        from keel.ingest.sources import ingest_sources
+
+        return ingest_sources(
+            self.project, self.adapter, sources, faults, progress, on_install, config_overrides
+        )
+
+    def run(
+        self, source: str, *, ingest: bool = True, transform: bool = True, sample_limit: int = 10
+    ) -> RunReport:
+        """``keel run``: ingest (unless Airbyte already loaded RAW), gate, promote, transform."""
+        from keel.publish.pipeline import run_source
+
+        step = (lambda s: self.ingest([s])[0]) if ingest else None
+        return run_source(
+            self.project,
+            self.adapter,
+            source,
+            ingest=step,
+            transform=transform,
+            sample_limit=sample_limit,
+        )
+
+    def batches(self, source: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Pending, blocked and promoted batches, newest first."""
+        from keel.publish.batches import list_batches
+
+        return list_batches(self.project, self.adapter, source, limit=limit)
 
 
 def tag_dict(value: str) -> dict[str, Any]:

@@ -21,10 +21,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel.context import Context
 from keel.project.init import write_project
+
+if TYPE_CHECKING:
+    from keel.quality.model import SourceReport
 
 SYNC2_FAULTS: dict[str, list[dict[str, Any]]] = {
     "hubspot": [
@@ -38,16 +41,14 @@ SYNC2_FAULTS: dict[str, list[dict[str, Any]]] = {
 Step = Callable[[str], None]
 
 
-def _promote_all(ctx: Context) -> list[dict[str, Any]]:
-    from keel.publish.promote import promote
-
-    return [promote(ctx.project, ctx.adapter, source).to_dict() for source in ctx.project.sources]
+def _promote_all(ctx: Context) -> list[SourceReport]:
+    return [ctx.promote(source) for source in ctx.project.sources]
 
 
-def _alerts(ctx: Context, reports: list[dict[str, Any]]) -> dict[str, Any]:
+def _alerts(ctx: Context, reports: list[SourceReport]) -> dict[str, Any]:
     """Queue the gate's alerts and deliver them to the configured sinks once (locally: the
     console sink, a file). One pass in this thread, so on the project's own connection."""
-    from keel.alerts.api import notify, sinks_for
+    from keel.alerts.notify import notify, sinks_for
     from keel.alerts.sender import AlertSender
 
     for report in reports:
@@ -78,8 +79,6 @@ def run_demo(
     say = step or (lambda _m: None)
     started = time.perf_counter()
     root = directory or Path(tempfile.mkdtemp(prefix="keel-demo-"))
-    from keel.ingest.api import ingest_sources
-
     if write:
         say(f"writing the Sophia project in {root}")
         write_project(root, engine=engine)
@@ -89,14 +88,14 @@ def run_demo(
         plan, _ = ctx.apply()
         out["foundation"] = plan.summary()
         say("sync 1: ingesting gong, hubspot, slack and netsuite into their _RAW schemas")
-        first = ingest_sources(ctx)
+        first = ctx.ingest()
         out["sync1_records"] = sum(r.committed for r in first)
         tagged, _ = ctx.apply()
         out["sync1_tags"] = len(tagged.changes)
         say("sync 1: gating and publishing")
-        out["sync1"] = _promote_all(ctx)
+        out["sync1"] = [r.to_dict() for r in _promote_all(ctx)]
         say("sync 2: ingesting again; hubspot contacts carry faults, gong calls a new column")
-        second = ingest_sources(ctx, faults=SYNC2_FAULTS)
+        second = ctx.ingest(faults=SYNC2_FAULTS)
         out["sync2_records"] = sum(r.committed for r in second)
         say("classifying and tagging what sync 2 brought")
         tags, _ = ctx.apply()
@@ -112,8 +111,9 @@ def run_demo(
             if c.reason and c.kind != "set_tag"
         ]
         say("sync 2: gating and publishing")
-        out["sync2"] = _promote_all(ctx)
-        out["alerts"] = _alerts(ctx, out["sync2"])
+        reports = _promote_all(ctx)
+        out["sync2"] = [r.to_dict() for r in reports]
+        out["alerts"] = _alerts(ctx, reports)
         say("auditing")
         out["audit"] = ctx.audit().to_dict()
     out["seconds"] = round(time.perf_counter() - started, 1)

@@ -11,7 +11,7 @@ import pytest
 from tests.support.snowflake_account import Account
 
 from keel.adapters.snowflake import SnowflakeAdapter
-from keel.plan.evaluator import apply_plan
+from keel.governance.apply import apply_plan
 from keel.plan.model import Change, Plan
 from keel.resources import Grant, OnAccountObject, OnRelation, OnSchema, TagKey
 

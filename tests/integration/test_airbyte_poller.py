@@ -25,6 +25,8 @@ from keel.context import Context
 from keel.events.poller import JobPoller
 from keel.events.server import build
 from keel.project.models import AirbyteApi
+from keel.publish.pipeline import RunReport
+from keel.quality.model import SourceReport
 
 TOKEN = "poll-hook-token"
 
@@ -35,10 +37,10 @@ class Recorder:
         self.notified: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
 
-    def run(self, ctx: Context, source: str) -> dict[str, Any]:
+    def run(self, ctx: Context, source: str) -> RunReport:
         with self.lock:
             self.calls.append(source)
-        return {"source": source, "blocked": False, "streams": []}
+        return RunReport(source, promote=SourceReport(source))
 
     def notify(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
         with self.lock:

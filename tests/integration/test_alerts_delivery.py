@@ -25,14 +25,15 @@ import yaml
 from keel import ops
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.alerts import outbox
-from keel.alerts.api import enqueue_event, notify, sender_for
 from keel.alerts.build import Routing
+from keel.alerts.notify import enqueue_event, notify, sender_for
 from keel.alerts.sender import AlertSender, Backoff
 from keel.alerts.sinks import ConsoleSink, PagerDutySink, Sink, SlackSink
+from keel.batch.events import EventStore
 from keel.context import Context
 from keel.events.payload import parse_webhook
-from keel.events.store import EventStore
 from keel.project.init import HEADER, dump, write_project
+from keel.quality.model import SourceReport
 
 SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
 START = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -152,36 +153,40 @@ def sinks(slack: Peer, pd: Peer, log: Path) -> dict[str, Sink]:
     }
 
 
-def gate(status: str, batch: str, email: str, ids: str) -> dict[str, Any]:
-    return {
-        "source": "hubspot",
-        "streams": [
-            {
-                "stream": "contacts",
-                "status": status,
-                "batch": {"id": batch, "rows": 1200},
-                "checks": [
-                    {
-                        "id": "not_null.EMAIL",
-                        "name": "not_null",
-                        "column": "email",
-                        "severity": "error",
-                        "status": email,
-                        "failing_rows": 3 if email == "fail" else 0,
+def gate(status: str, batch: str, email: str, ids: str) -> SourceReport:
+    return SourceReport.from_dict(
+        {
+            "source": "hubspot",
+            "streams": [
+                {
+                    "stream": "contacts",
+                    "status": status,
+                    "batch": {"id": batch, "rows": 1200},
+                    "checks": [
+                        {
+                            "id": "not_null.EMAIL",
+                            "name": "not_null",
+                            "column": "email",
+                            "severity": "error",
+                            "status": email,
+                            "failing_rows": 3 if email == "fail" else 0,
+                        },
+                        {
+                            "id": "unique.ID",
+                            "name": "unique",
+                            "column": "id",
+                            "severity": "error",
+                            "status": ids,
+                            "failing_rows": 2 if ids == "fail" else 0,
+                        },
+                    ],
+                    "samples": {
+                        "not_null.EMAIL": [{"id": 1, "email": None, "phone": "+1 555 0100"}]
                     },
-                    {
-                        "id": "unique.ID",
-                        "name": "unique",
-                        "column": "id",
-                        "severity": "error",
-                        "status": ids,
-                        "failing_rows": 2 if ids == "fail" else 0,
-                    },
-                ],
-                "samples": {"not_null.EMAIL": [{"id": 1, "email": None, "phone": "+1 555 0100"}]},
-            }
-        ],
-    }
+                }
+            ],
+        }
+    )
 
 
 def drain(sender: AlertSender, a: DuckDBAdapter, clock: FakeClock, passes: int = 40) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -14,8 +15,11 @@ import httpx
 import pytest
 from tests.support.server import ServerThread
 
+from keel.alerts.notify import Details
 from keel.context import Context
 from keel.events.server import build
+from keel.publish.pipeline import RunReport
+from keel.quality.model import Batch, SourceReport, StreamReport, StreamStatus
 
 SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte"  # Airbyte's examples
 GONG_ID = "64d901a1-2520-4d91-93c8-9df438668ff0"
@@ -34,13 +38,13 @@ def payload(name: str, job_id: int | str, connection_id: str = GONG_ID) -> dict[
 class Recorder:
     def __init__(self, gate: dict[str, threading.Event] | None = None):
         self.calls: list[str] = []
-        self.notified: list[tuple[str, dict[str, Any]]] = []
+        self.notified: list[tuple[str, Details]] = []
         self.running: dict[str, int] = {}
         self.max_running: dict[str, int] = {}
         self.lock = threading.Lock()
         self.gate = gate or {}
 
-    def run(self, ctx: Context, source: str) -> dict[str, Any]:
+    def run(self, ctx: Context, source: str) -> RunReport:
         with self.lock:
             self.calls.append(source)
             self.running[source] = self.running.get(source, 0) + 1
@@ -51,12 +55,16 @@ class Recorder:
                 for other, started in self.gate.items():
                     assert started.wait(10), f"{source} waited for {other} in vain"
             time.sleep(0.05)
-            return {"blocked": source == "hubspot", "published_rows": 7}
+            status: StreamStatus = "blocked" if source == "hubspot" else "promoted"
+            at = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+            batch = Batch("b1", 7, "promoted", None, at, published=0 if status == "blocked" else 7)
+            stream = StreamReport(source, "s", status, batch)
+            return RunReport(source, promote=SourceReport(source, [stream]))
         finally:
             with self.lock:
                 self.running[source] -= 1
 
-    def notify(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
+    def notify(self, ctx: Context, kind: str, details: Details) -> None:
         self.notified.append((kind, details))
 
 

@@ -107,15 +107,12 @@ def test_batches_lists_pending_and_decided_batches(landed: Kit, keel: Any) -> No
     assert keel("batches", "nope", project=landed.root).exit_code == 1
 
 
-def test_run_without_an_ingest_step_gates_what_raw_holds(
-    landed: Kit, keel: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import keel.publish.pipeline as pipeline
+def test_run_without_an_ingest_step_gates_what_raw_holds(landed: Kit) -> None:
+    """What keel serve runs for a sync event: Airbyte loaded RAW, so no ingest step."""
+    from keel.context import Context
 
-    monkeypatch.setattr(pipeline, "INGEST_HOOK", ("keel.ingest.runner", "no_such_function"))
-    r = keel("run", "hubspot", "--json", project=landed.root)
-    assert r.exit_code == 1
-    data = r.json()
+    with Context(landed.root) as ctx:
+        data = ctx.run("hubspot", ingest=False).to_dict()
     assert data["ingest"]["status"] == "skipped"
     assert {s["stream"]: s["status"] for s in data["streams"]} == {
         "companies": "promoted",
@@ -130,18 +127,18 @@ def test_run_calls_the_ingest_step(landed: Kit) -> None:
 
     seen: list[str] = []
 
-    def ingest(ctx: Context, source: str) -> dict[str, int]:
+    def ingest(source: str) -> dict[str, int]:
         seen.append(source)
         return {"records": 0}
 
     with Context(landed.root) as ctx:
-        report = run_source(ctx, "hubspot", ingest=ingest)
+        report = run_source(ctx.project, ctx.adapter, "hubspot", ingest=ingest)
         assert seen == ["hubspot"] and report.ingest == {"status": "succeeded", "records": 0}
         assert report.promote is not None and report.promote.blocked
 
-        def broken(ctx: Context, source: str) -> None:
+        def broken(source: str) -> None:
             raise IngestError("connector crashed")
 
-        failed = run_source(ctx, "hubspot", ingest=broken)
+        failed = run_source(ctx.project, ctx.adapter, "hubspot", ingest=broken)
         assert failed.ingest == {"status": "failed", "message": "connector crashed"}
         assert failed.promote is None and not failed.ok

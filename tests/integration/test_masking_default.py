@@ -19,7 +19,7 @@ import pytest
 import yaml
 from tests.support.gatekit import Kit, col, table
 
-from keel.alerts.api import notify, sender_for
+from keel.alerts.notify import notify, sender_for
 from keel.context import Context
 from keel.events.status import status_data
 from keel.quality.gate import gate

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from keel.context import Context
-from keel.ingest.api import ingest_sources
 from keel.project.init import connection_name
 
 NULL_EMAILS = {"hubspot": [{"kind": "null", "stream": "contacts", "column": "email", "count": 2}]}
@@ -24,7 +23,7 @@ def load_raw(project: Path, connection_ids: dict[str, str] | None = None) -> Pat
         (project / "keel.yml").write_text(text)
     with Context(project) as ctx:
         ctx.apply()
-        ingest_sources(ctx)
-        ingest_sources(ctx, ["hubspot"], faults=NULL_EMAILS)
+        ctx.ingest()
+        ctx.ingest(["hubspot"], faults=NULL_EMAILS)
         ctx.apply()
     return project

@@ -10,15 +10,15 @@ name. Every identifier and literal is quoted through :mod:`keel.sql`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import getpass
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from keel import ops
+from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.resources import ActualState, Grant, TagKey
 from keel.sql import DUCKDB, Dialect, quote
@@ -46,11 +46,20 @@ class Adapter(ABC):
     caps: ClassVar[Capabilities]
     dialect: ClassVar[Dialect] = DUCKDB
     type_map: ClassVar[dict[str, str]] = {}
+    bind_marker: ClassVar[str] = "?"  # the driver's bind-parameter marker
+    # SELECT ... FOR UPDATE SKIP LOCKED: rows claimed by one session are skipped by the
+    # others until it ends (so several keel serve processes can share the warehouse)
+    row_locks: ClassVar[bool] = False
 
     def __init__(self, tag_name: str = "SOPHIA_AI_METADATA", tag_schema: str = ops.OPS_SCHEMA):
         self.tag_name = tag_name
         self.tag_schema = tag_schema
         self.queries: Counter[str] = Counter()
+        # keel's tables as the last read_state found them: table -> columns (see mark_ops)
+        self._ops_columns: dict[str, set[str]] = {}
+        self._upsert_heads: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
+        # how to open another connection like this one (set by the registry, or a test)
+        self.reopen: Callable[[], Adapter] | None = None
 
     # ---- names and quoting -------------------------------------------------------------
 
@@ -92,8 +101,73 @@ class Adapter(ABC):
     def close(self) -> None: ...
 
     def fork(self) -> Adapter:
-        """A second, independent connection to the same warehouse (for a worker thread)."""
-        raise NotImplementedError(f"{self.name} adapter cannot open a second connection")
+        """A second, independent connection to the same warehouse (for a worker thread):
+        engines whose driver shares a database override this; others open a new one."""
+        if self.reopen is None:
+            raise WarehouseError(f"the {self.name} adapter cannot open a second connection")
+        other = self.reopen()
+        other.reopen = self.reopen
+        return other
+
+    # ---- runtime capabilities: what keel's own stores (keel.batch) are built on ---------
+
+    def fetch_bound(
+        self, sql: str, params: Sequence[object], kind: str = "data"
+    ) -> list[tuple[Any, ...]]:
+        """A query whose values travel as bind parameters (``bind_marker`` in ``sql``), never
+        inlined into the SQL text: a 1 MiB webhook body stays out of the statement."""
+        raise WarehouseError(f"the {self.name} adapter cannot bind parameters")
+
+    def execute_bound(self, sql: str, params: Sequence[object]) -> None:
+        self.fetch_bound(sql, params, "write")
+
+    def bind_values(self, row: Mapping[str, object]) -> tuple[list[str], list[object]]:
+        """One marker per value (``?``, or ``CURRENT_TIMESTAMP`` for NOW) and the values."""
+        marks: list[str] = []
+        params: list[object] = []
+        for value in row.values():
+            if value is _NOW:
+                marks.append("CURRENT_TIMESTAMP")
+            else:
+                marks.append(self.bind_marker)
+                params.append(value)
+        return marks, params
+
+    def skip_locked(self) -> str:
+        """The clause that claims the selected rows for this transaction, skipping rows
+        another session holds (engines with ``row_locks``)."""
+        if not self.row_locks:
+            raise WarehouseError(f"{self.name} has no row locks")
+        return " FOR UPDATE SKIP LOCKED"
+
+    def insert_new_sql(
+        self, table: ops.OpsTable, rows: Sequence[Mapping[str, object]]
+    ) -> tuple[str, list[object]]:
+        """Insert-if-absent returning the key of every row that was new: ``INSERT ... ON
+        CONFLICT (key) DO NOTHING RETURNING key`` (DuckDB and PostgreSQL both document it).
+        Engines without it override this (Snowflake: keel.adapters.snowflake_runtime)."""
+        cols = ", ".join(self.ident(c) for c in rows[0])
+        values, params = [], []
+        for row in rows:
+            marks, bound = self.bind_values(row)
+            values.append("(" + ", ".join(marks) + ")")
+            params += bound
+        key = ", ".join(self.ident(c) for c in table.primary_key)
+        sql = (
+            f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES {', '.join(values)} "
+            f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+        )
+        return sql, params
+
+    def insert_new(
+        self, table: ops.OpsTable, rows: Sequence[Mapping[str, object]], kind: str = "ops"
+    ) -> set[Any]:
+        """Insert the rows whose primary key is absent; the keys of those that were new (the
+        first key column). A key repeated within ``rows`` must be removed by the caller."""
+        if not rows:
+            return set()
+        sql, params = self.insert_new_sql(table, rows)
+        return {r[0] for r in self.fetch_bound(sql, params, kind)}
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -206,8 +280,6 @@ class Adapter(ABC):
                         )
         return out
 
-    _ops_columns: dict[str, set[str]] = {}
-
     def mark_ops(self, state: ActualState) -> None:
         """Set ``ops_ready`` (every keel table with every column) and ``ops_tables``."""
         present = {
@@ -233,8 +305,15 @@ class Adapter(ABC):
 
     # default implementations record governance in SOPHIA_OPS (engines without the feature)
 
-    @functools.cache  # noqa: B019 - adapters are few and long-lived; the key is tiny
     def _upsert_head(self, table: ops.OpsTable, columns: tuple[str, ...]) -> tuple[str, str]:
+        found = self._upsert_heads.get((table.name, columns))
+        if found is None:
+            found = self._upsert_heads[(table.name, columns)] = self._make_upsert_head(
+                table, columns
+            )
+        return found
+
+    def _make_upsert_head(self, table: ops.OpsTable, columns: tuple[str, ...]) -> tuple[str, str]:
         cols = ", ".join(self.ident(c) for c in columns)
         keys = ", ".join(self.ident(c) for c in table.primary_key)
         rest = [c for c in columns if c not in table.primary_key]

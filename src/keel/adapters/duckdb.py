@@ -101,6 +101,21 @@ class DuckDBAdapter(Adapter):
                 f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
             ) from exc
 
+    def fetch_bound(
+        self, sql: str, params: Sequence[object], kind: str = "data"
+    ) -> list[tuple[Any, ...]]:
+        """DuckDB binds ``?`` parameters (its Python API's ``execute(query, parameters)``)."""
+        import duckdb
+
+        self.queries[kind] += 1
+        try:
+            cursor = self.conn.execute(sql, list(params))
+            return list(cursor.fetchall()) if cursor.description else []
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
+            ) from exc
+
     def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
         """Independent reads run on two cursors in parallel (DuckDB releases the GIL)."""
         import duckdb

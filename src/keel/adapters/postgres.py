@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel.adapters.base import Capabilities
 from keel.adapters.postgres_masking import PostgresMasking
+from keel.adapters.postgres_runtime import PostgresRuntime
 from keel.adapters.postgres_state import (
     PRIVILEGES,
     ServerState,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["PRIVILEGES", "PostgresAdapter", "ServerState", "grants_from_catalog", "pg_type"]
 
 
-class PostgresAdapter(PostgresMasking):
+class PostgresAdapter(PostgresRuntime, PostgresMasking):
     """psycopg 3 on one connection (autocommit; ``begin`` opens an explicit transaction).
 
     The connection opens on first use, so rendering (golden tests) needs no server.

@@ -33,4 +33,6 @@ def adapter_for(project: Project) -> Adapter:
         project.require_env("warehouse.dsn")
         return cls(wh.dsn.get_secret_value() if wh.dsn else "", **kwargs)  # type: ignore[no-any-return]
     project.require_env("warehouse.account", "warehouse.user")
-    return cls.from_spec(wh, **kwargs)  # type: ignore[no-any-return]
+    adapter: Adapter = cls.from_spec(wh, **kwargs)
+    adapter.reopen = lambda: cls.from_spec(wh, **kwargs)  # fork(): a second session
+    return adapter

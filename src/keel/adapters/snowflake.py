@@ -19,7 +19,8 @@ from typing import Any
 
 from keel import ops
 from keel.adapters import snowflake_state
-from keel.adapters.base import Adapter, Capabilities
+from keel.adapters.base import Capabilities
+from keel.adapters.snowflake_runtime import SnowflakeRuntime
 from keel.adapters.snowflake_sql import (
     MASKING_POLICY,
     masking_policy_sql,
@@ -45,7 +46,7 @@ from keel.sql import SNOWFLAKE
 TYPE_MAP = {"TIMESTAMP": "TIMESTAMP_TZ"}
 
 
-class SnowflakeAdapter(Adapter):
+class SnowflakeAdapter(SnowflakeRuntime):
     name = "snowflake"
     caps = Capabilities(
         enforces_grants=True,
@@ -127,10 +128,13 @@ class SnowflakeAdapter(Adapter):
 
     # ---- execution ------------------------------------------------------------------------
 
-    def _run(self, sql: str) -> Any:
+    def _run(self, sql: str, params: Sequence[object] | None = None) -> Any:
         cursor = self.conn.cursor()
         try:
-            cursor.execute(sql)
+            if params is None:
+                cursor.execute(sql)
+            else:  # bound on the server (paramstyle qmark)
+                cursor.execute(sql, params)
         except Exception as exc:  # the connector's ProgrammingError and friends
             message = getattr(exc, "msg", None) or str(exc)
             hint = missing_privilege(sql, message)
@@ -361,6 +365,7 @@ def connect_params(spec: Warehouse) -> dict[str, Any]:
         "warehouse": spec.warehouse,
         "database": spec.database,
         "autocommit": True,
+        "paramstyle": "qmark",  # server-side binding (keel.adapters.snowflake_runtime)
         "application": "keel",
     }
     if spec.password is not None:

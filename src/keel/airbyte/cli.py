@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.clikit import command
+from keel.cli_common import command
 
 if TYPE_CHECKING:
     from keel.airbyte.client import AirbyteClient

@@ -4,14 +4,21 @@
     outbox     enqueue, open PagerDuty keys, due heads, outcomes (SQL via the adapter)
     sinks      Slack webhook, PagerDuty Events API v2, JSON-lines file
     sender     AlertSender: the background delivery loop, backoff, metrics
-    api        notify() for the event service and the gate; sender_for()
+    notify     notify() for the event service and the gate; sender_for()
 
 The gate never waits for the network: it enqueues rows; the sender delivers them.
 """
 
-from keel.alerts.api import enabled_sinks, enqueue_event, notify, routing_for, sender_for, sinks_for
 from keel.alerts.build import Routing
-from keel.alerts.model import Alert, GateOutcome, SyncFailure
+from keel.alerts.model import Alert, SyncFailure
+from keel.alerts.notify import (
+    enabled_sinks,
+    enqueue_event,
+    notify,
+    routing_for,
+    sender_for,
+    sinks_for,
+)
 from keel.alerts.outbox import enqueue, open_keys
 from keel.alerts.sender import AlertMetrics, AlertSender, Backoff
 
@@ -20,7 +27,6 @@ __all__ = [
     "AlertMetrics",
     "AlertSender",
     "Backoff",
-    "GateOutcome",
     "Routing",
     "SyncFailure",
     "enabled_sinks",

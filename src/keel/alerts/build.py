@@ -29,18 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from keel.alerts import messages as m
-from keel.alerts.model import (
-    Action,
-    Alert,
-    GateOutcome,
-    SinkName,
-    StreamOutcome,
-    SyncFailure,
-    TransformOutcome,
-    dedup_key,
-    redact,
-    truncate,
-)
+from keel.alerts.model import Action, Alert, SinkName, SyncFailure, dedup_key, redact, truncate
+from keel.quality.model import SourceReport, StreamReport, TransformResult
 
 SAMPLE_VALUES = 3
 ERROR_CHARS = 500
@@ -122,7 +112,7 @@ def _notice(
 
 
 def _check_trigger(
-    routing: Routing, source: str, s: StreamOutcome, now: dt.datetime
+    routing: Routing, source: str, s: StreamReport, now: dt.datetime
 ) -> tuple[list[Alert], set[str]]:
     url = m.stream_url(routing.public_url, source, s.stream)
     occurrence = f"gate|{source}|{s.stream}|{s.batch_id}"
@@ -185,13 +175,12 @@ def _check_trigger(
 
 
 def gate_alerts(
-    result: GateOutcome | Mapping[str, Any],
+    gate: SourceReport,
     routing: Routing,
     open_keys: Collection[str],
     now: dt.datetime,
 ) -> list[Alert]:
     """The alerts one gate run calls for (possibly none)."""
-    gate = result if isinstance(result, GateOutcome) else GateOutcome.from_dict(result)
     source = gate.source
     out: list[Alert] = []
     triggers: list[str] = []
@@ -236,7 +225,7 @@ def gate_alerts(
 
 def _gate_record(
     source: str,
-    shown: list[StreamOutcome],
+    shown: list[StreamReport],
     triggers: list[str],
     resolves: list[str],
     now: dt.datetime,
@@ -263,7 +252,7 @@ def _gate_record(
                         "severity": c.severity,
                         "status": c.status,
                         "failing_rows": c.failing_rows,
-                        "samples": [dict(r) for r in s.samples.get(c.id or "", ())[:3]],
+                        "samples": [dict(r) for r in s.samples.get(c.key, ())[:3]],
                     }
                     for c in s.failing
                 ],
@@ -276,7 +265,7 @@ def _gate_record(
 
 def transform_alerts(
     source: str,
-    transform: TransformOutcome,
+    transform: TransformResult,
     routing: Routing,
     open_keys: Collection[str],
     now: dt.datetime,

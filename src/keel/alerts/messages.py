@@ -17,7 +17,8 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from keel.alerts.model import CheckOutcome, StreamOutcome, truncate
+from keel.alerts.model import truncate
+from keel.quality.model import CheckResult, StreamReport
 
 MAX_BLOCKS = 48
 SECTION_CHARS = 2900
@@ -70,7 +71,7 @@ def _count(n: int) -> str:
     return f"{n:,}"
 
 
-def sample_values(check: CheckOutcome, rows: Sequence[Mapping[str, Any]], limit: int) -> list[str]:
+def sample_values(check: CheckResult, rows: Sequence[Mapping[str, Any]], limit: int) -> list[str]:
     """Up to ``limit`` distinct values of the check's own column in the (masked) samples."""
     if not check.column or limit <= 0:
         return []
@@ -87,7 +88,7 @@ def sample_values(check: CheckOutcome, rows: Sequence[Mapping[str, Any]], limit:
     return seen
 
 
-def check_line(check: CheckOutcome, samples: Sequence[Mapping[str, Any]], limit: int) -> str:
+def check_line(check: CheckResult, samples: Sequence[Mapping[str, Any]], limit: int) -> str:
     on = f" on {code(check.column.lower())}" if check.column else ""
     rows = "row" if check.failing_rows == 1 else "rows"
     line = (
@@ -103,7 +104,7 @@ def check_line(check: CheckOutcome, samples: Sequence[Mapping[str, Any]], limit:
 
 
 def stream_section(
-    source: str, s: StreamOutcome, public_url: str, sample_limit: int
+    source: str, s: StreamReport, public_url: str, sample_limit: int
 ) -> dict[str, Any]:
     title = link(stream_url(public_url, source, s.stream), f"{source}.{s.stream}")
     batch = f" · batch {code(s.batch_id[:12])}" if s.batch_id else ""
@@ -112,14 +113,14 @@ def stream_section(
         lines.append("_" + escape(truncate(s.reason, 300)) + "_")
     failing = s.failing
     for check in failing[:CHECKS_SHOWN]:
-        lines.append(check_line(check, s.samples.get(check.id or "", ()), sample_limit))
+        lines.append(check_line(check, s.samples.get(check.key, ()), sample_limit))
     if len(failing) > CHECKS_SHOWN:
         lines.append(f"… and {len(failing) - CHECKS_SHOWN} more failing checks")
     text = "\n".join(lines)
     return section(text)
 
 
-def gate_fallback(source: str, streams: Sequence[StreamOutcome]) -> str:
+def gate_fallback(source: str, streams: Sequence[StreamReport]) -> str:
     parts = []
     for s in streams:
         checks = "; ".join(
@@ -132,7 +133,7 @@ def gate_fallback(source: str, streams: Sequence[StreamOutcome]) -> str:
 
 
 def gate_message(
-    source: str, streams: Sequence[StreamOutcome], public_url: str, sample_limit: int
+    source: str, streams: Sequence[StreamReport], public_url: str, sample_limit: int
 ) -> dict[str, Any]:
     """One message for one gate run: every stream with a failing check or a block."""
     held = sum(1 for s in streams if s.blocked)

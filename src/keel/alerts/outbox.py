@@ -21,9 +21,10 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +220,36 @@ def rows(a: Adapter, where_status: str | None = None) -> list[OutboxRow]:
         "alerts",
     )
     return [_row(r) for r in result]
+
+
+@contextlib.contextmanager
+def claimed(a: Adapter, alert_id: str) -> Iterator[bool]:
+    """Whether this sender may deliver ``alert_id`` now; its outcome is written inside.
+    With row locks (PostgreSQL) the row is claimed for one transaction (``FOR UPDATE SKIP
+    LOCKED`` on a pending row): a second keel serve's sender skips it and, once this one
+    commits, no longer finds it pending, so each alert is sent once. Elsewhere one
+    process owns the outbox."""
+    if not a.row_locks:
+        yield True
+        return
+    with a.transaction():
+        rows = a.fetch(
+            f"SELECT {a.ident('ALERT_ID')} FROM {a.ops_table(T)} WHERE {a.ident('ALERT_ID')} = "
+            f"{a.lit(alert_id)} AND {a.ident('STATUS')} = {a.lit(PENDING)}{a.skip_locked()}",
+            "alerts",
+        )
+        yield bool(rows)
+
+
+def recent(a: Adapter, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest rows (sink, dedup key, action, status, created at): the status page."""
+    cols = ["SINK", "DEDUP_KEY", "ACTION", "STATUS", "CREATED_AT"]
+    result = a.fetch(
+        f"SELECT {_cols(a, cols)} FROM {a.ops_table(T)} "
+        f"ORDER BY {a.ident('CREATED_AT')} DESC LIMIT {int(limit)}",
+        "status",
+    )
+    return [dict(zip([c.lower() for c in cols], r, strict=True)) for r in result]
 
 
 def _update(a: Adapter, alert_id: str, sets: dict[str, str]) -> None:

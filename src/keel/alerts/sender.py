@@ -166,8 +166,11 @@ class AlertSender:
                         self._warn_unconfigured(row.sink)
                         down.add(row.sink)
                         continue
-                    outcome = sink.send(row)
-                    kind = self._record(a, row, outcome)
+                    with outbox.claimed(a, row.alert_id) as mine:
+                        if not mine:  # another keel serve's sender has it, or had it
+                            continue
+                        outcome = sink.send(row)
+                        kind = self._record(a, row, outcome)
                     if kind == "retry":
                         report.retried += 1
                         down.add(row.sink)

@@ -128,11 +128,11 @@ def request(
     """Send one request to the project's server. None when no server runs (or it does not
     answer: the stale file is removed); ``(data,)`` with the decoded JSON answer on 2xx.
     Raises ServerError for an error answer."""
-    import http.client
-
     state = live_state(root)
     if state is None:
         return None
+    import http.client  # only when a server runs: the standalone command never loads it
+
     host = str(state.get("host") or "")
     host = "127.0.0.1" if host in _LOOPBACK else host
     conn = http.client.HTTPConnection(host, state["port"], timeout=CONNECT_TIMEOUT)

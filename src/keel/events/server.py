@@ -13,6 +13,7 @@ from keel.errors import KeelError
 from keel.events import localapi
 from keel.events.app import create_app
 from keel.events.service import EventService, Notifier, Runner
+from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
 
@@ -20,23 +21,16 @@ log = logging.getLogger("keel.events")
 def default_runner() -> Runner:
     """gate + promote + transform for one source: Airbyte already loaded the data, so the
     ingest step is skipped; the outcome says whether any stream was blocked."""
-    from keel.publish.pipeline import run_source
 
-    def run(ctx: Context, source: str) -> dict[str, Any]:
-        report = run_source(ctx, source, find_ingest=lambda: None)
-        data = report.to_dict()
-        streams = data.get("streams", [])
-        published = sum(int((s.get("batch") or {}).get("published_rows") or 0) for s in streams)
-        return {**data, "blocked": not report.ok, "published_rows": published}
+    def run(ctx: Context, source: str) -> RunReport:
+        return ctx.run(source, ingest=False)
 
     return run
 
 
-def default_notifier() -> Notifier | None:
-    try:
-        from keel.alerts.api import notify
-    except ImportError:
-        return None
+def default_notifier() -> Notifier:
+    from keel.alerts.notify import notify
+
     return notify
 
 
@@ -46,8 +40,11 @@ def build(
     poll: bool = True,
     runner: Runner | None = None,
     notify: Notifier | None = None,
+    context: Context | None = None,
 ) -> tuple[Any, EventService, str | None]:
-    ctx = Context(root, console)
+    """The app and its service for the project in ``root`` (or the given ``context``,
+    whose warehouse connection the server then owns)."""
+    ctx = context or Context(root, console)
     project = ctx.project
     token = project.spec.serve.token.get_secret_value() if project.spec.serve.token else ""
     if not token:
@@ -80,7 +77,7 @@ class _AlertLoop:
     woken whenever the service queues an alert."""
 
     def __init__(self, service: EventService):
-        from keel.alerts.api import sender_for
+        from keel.alerts.notify import sender_for
         from keel.alerts.sender import AlertMetrics
 
         metrics = AlertMetrics(hook=lambda name, sink: service.metrics.inc(name, sink=sink))
@@ -94,11 +91,21 @@ class _AlertLoop:
         await self.sender.astop()
 
 
+SWITCH_INTERVAL = 0.0005  # seconds
+
+
 def run(app: Any, host: str, port: int) -> None:
+    """Serve until stopped. This process is keel serve's own, so it sets the interpreter's
+    thread switch interval here (never inside a library call): the warehouse calls run in
+    threads and release the GIL, and with Python's default 5 ms each one waits that long to
+    get it back from the busy event loop, which caps intake near 150 events/s."""
+    import sys
+
     import uvicorn
 
     from keel.events import deadline
 
+    sys.setswitchinterval(SWITCH_INTERVAL)
     listen_on(app, host, port)
     uvicorn.run(
         app,

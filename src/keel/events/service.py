@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,21 +27,23 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from keel.adapters.base import Adapter
+from keel.alerts.notify import Details
+from keel.batch.events import EventStore
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events.metrics import Metrics
 from keel.events.payload import ALERT_KINDS, RECORD_ONLY, SyncEvent, parse_webhook
-from keel.events.store import EventStore
+from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
 COVERAGE_EVERY = 30.0  # seconds between audits for the status page
 INTAKE_GATHER = 0.002  # seconds a commit waits for more events (group commit)
-SWITCH_INTERVAL = 0.0005  # seconds; see EventService.start
 
-# runner(context, source) -> outcome dict with at least "blocked" (bool); may raise KeelError
-Runner = Callable[[Context, str], dict[str, Any]]
-# notify(context, kind, details): hand an alert to the alerting outbox
-Notifier = Callable[[Context, str, dict[str, Any]], None]
+# runner(context, source) -> the run's report (gate, publish, transform); may raise KeelError
+Runner = Callable[[Context, str], RunReport]
+# notify(context, kind, details): hand an alert to the alerting outbox; details is the
+# gate's report for a "gate" alert, else the few fields the kind names
+Notifier = Callable[[Context, str, Details], None]
 T = TypeVar("T")
 
 
@@ -78,7 +79,7 @@ class EventService:
         self._source_locks_guard = threading.Lock()
         self._queues: dict[str, _SourceQueue] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.last_outcome: dict[str, dict[str, Any]] = {}
+        self.last_outcome: dict[str, RunReport] = {}
         self.coverage: dict[str, Any] | None = None
         self.on_alert: Callable[[], None] | None = None  # e.g. wake the alert sender
         self._intake: list[tuple[SyncEvent, str, asyncio.Future[Accepted]]] = []
@@ -268,36 +269,9 @@ class EventService:
     def _run(self, source: str, event_ids: list[str]) -> None:
         worker = self.ctx.fork()
         try:
-            store = EventStore(worker.adapter)
-            store.set_status(event_ids, "running")
-            kinds = self._kinds(store, event_ids)
-            failed = [e for e in event_ids if kinds.get(e) in ALERT_KINDS]
-            recorded = [e for e in event_ids if kinds.get(e) in RECORD_ONLY]
-            runs = [e for e in event_ids if e not in failed and e not in recorded]
-            if recorded:  # started/queued, automatic updates, unread text: shown, nothing run
-                store.set_status(recorded, "done")
-            if failed:
-                self._alert(worker, "sync_failed", {"source": source, "events": failed})
-                store.set_status(failed, "done")
-            if not runs:
-                return
-            try:
-                with self.source_lock(source):
-                    outcome = self.runner(worker, source)
-            except KeelError as exc:
-                self.metrics.inc("keel_gate_runs_total", result="error")
-                store.set_status(runs, "failed", exc.message[:2000])
-                self._alert(worker, "run_failed", {"source": source, "error": exc.message})
-                return
-            result = "blocked" if outcome.get("blocked") else "passed"
-            self.metrics.inc("keel_gate_runs_total", result=result)
-            self._alert(worker, "gate", outcome)  # triggers for failures, resolves for passes
-            for job in self._jobs(store, runs):
-                self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
-            self.metrics.inc("keel_publish_rows_total", float(outcome.get("published_rows", 0)))
-            self.last_outcome[source] = outcome
-            store.set_status(runs, "done", None if result == "passed" else "blocked")
-            self.refresh_coverage(worker)
+            with EventStore(worker.adapter).claim(event_ids) as (store, mine):
+                if mine:  # none: another keel serve process runs them
+                    self._run_claimed(worker, store, source, mine)
         except Exception:  # a bug must not kill the worker loop; the event stays visible
             log.exception("run for %s failed unexpectedly", source)
             with self._lock:
@@ -305,25 +279,40 @@ class EventService:
         finally:
             worker.close()
 
-    def _kinds(self, store: EventStore, event_ids: list[str]) -> dict[str, str]:
-        ids = ", ".join(store.a.lit(e) for e in event_ids)
-        rows = store.a.fetch(
-            f"SELECT {store.col('EVENT_ID')}, {store.col('KIND')} FROM "
-            f"{store.table} WHERE {store.col('EVENT_ID')} IN ({ids})",
-            "events",
-        )
-        return {r[0]: r[1] for r in rows}
+    def _run_claimed(
+        self, worker: Context, store: EventStore, source: str, event_ids: list[str]
+    ) -> None:
+        store.set_status(event_ids, "running")
+        kinds = store.kinds(event_ids)
+        failed = [e for e in event_ids if kinds.get(e) in ALERT_KINDS]
+        recorded = [e for e in event_ids if kinds.get(e) in RECORD_ONLY]
+        runs = [e for e in event_ids if e not in failed and e not in recorded]
+        if recorded:  # started/queued, automatic updates, unread text: shown, nothing run
+            store.set_status(recorded, "done")
+        if failed:
+            self._alert(worker, "sync_failed", {"source": source, "events": failed})
+            store.set_status(failed, "done")
+        if not runs:
+            return
+        try:
+            with self.source_lock(source):
+                outcome = self.runner(worker, source)
+        except KeelError as exc:
+            self.metrics.inc("keel_gate_runs_total", result="error")
+            store.set_status(runs, "failed", exc.message[:2000])
+            self._alert(worker, "run_failed", {"source": source, "error": exc.message})
+            return
+        result = "blocked" if outcome.blocked else "passed"
+        self.metrics.inc("keel_gate_runs_total", result=result)
+        self._alert(worker, "gate", outcome.gate)  # triggers for failures, resolves passes
+        for job in store.jobs(runs):
+            self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
+        self.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
+        self.last_outcome[source] = outcome
+        store.set_status(runs, "done", None if result == "passed" else "blocked")
+        self.refresh_coverage(worker)
 
-    def _jobs(self, store: EventStore, event_ids: list[str]) -> list[str]:
-        ids = ", ".join(store.a.lit(e) for e in event_ids)
-        rows = store.a.fetch(
-            f"SELECT {store.col('JOB_ID')} FROM {store.table} WHERE "
-            f"{store.col('EVENT_ID')} IN ({ids})",
-            "events",
-        )
-        return [str(r[0]) for r in rows]
-
-    def _alert(self, ctx: Context, kind: str, details: dict[str, Any]) -> None:
+    def _alert(self, ctx: Context, kind: str, details: Details) -> None:
         if self.notify is None:
             return
         try:
@@ -338,10 +327,6 @@ class EventService:
 
     async def start(self) -> int:
         """Queue every event a previous process left open; returns how many."""
-        # The warehouse calls run in threads and release the GIL; with Python's default 5 ms
-        # switch interval each one then waits that long to get it back from the busy event
-        # loop, which caps intake near 150 events/s. 0.5 ms keeps the hand-offs short.
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self._loop = asyncio.get_running_loop()
         self._intake_wakeup = asyncio.Event()
         self._intake_task = self._loop.create_task(self._intake_loop())

@@ -13,6 +13,9 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.alerts import outbox
+from keel.batch import watermarks
+from keel.batch.events import EventStore
 from keel.project.loader import Project
 
 
@@ -100,10 +103,7 @@ def status_data(
             f"WHERE {q('BATCH_ID')} IN ({in_ids}) LIMIT 200",
         ):
             samples.setdefault((r["batch_id"], r["check_id"]), []).append(r["row_json"])
-    marks = {
-        (w["source"], w["stream"]): w
-        for w in _rows(a, ops.KEEL_WATERMARKS, ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT"])
-    }
+    marks = {(w["source"], w["stream"]): w for w in watermarks.rows(a)}
     streams = []
     for s in project.streams.values():
         b = last.get((s.source, s.name))
@@ -124,29 +124,11 @@ def status_data(
                 "watermark_age": _age(w["updated_at"], now) if w else None,
             }
         )
-    alerts = _rows(
-        a,
-        ops.KEEL_ALERTS,
-        ["SINK", "DEDUP_KEY", "ACTION", "STATUS", "CREATED_AT"],
-        f"ORDER BY {q('CREATED_AT')} DESC LIMIT 20",
-    )
-    events = _rows(
-        a,
-        ops.KEEL_EVENTS,
-        ["JOB_ID", "SOURCE", "KIND", "STATUS", "RECEIVED_AT"],
-        f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 20",
-    )
+    alerts = outbox.recent(a, 20)
+    shown = ("job_id", "source", "kind", "status", "received_at")
+    events = [{k: e[k] for k in shown} for e in EventStore(a).recent(20)]
     return {
-        "connections": connections(
-            project,
-            _rows(
-                a,
-                ops.KEEL_EVENTS,
-                ["JOB_ID", "SOURCE", "KIND", "RECEIVED_AT"],
-                f"WHERE {q('KIND')} IN ({a.lit('sync_succeeded')}, {a.lit('sync_failed')}) "
-                f"ORDER BY {q('RECEIVED_AT')} DESC LIMIT 500",
-            ),
-        ),  # fmt: skip
+        "connections": connections(project, EventStore(a).syncs(500)),
         "project": project.spec.name,
         "generated_at": now.isoformat(timespec="seconds"),
         "streams": streams,

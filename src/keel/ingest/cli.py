@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.clikit import command, open_context
+from keel.cli_common import command, open_context
 
 if TYPE_CHECKING:
     from keel.console import Console
@@ -98,7 +98,6 @@ def register(main: click.Group) -> None:
         console: Console,
     ) -> None:
         """Run the sources' connectors locally into <SOURCE>_DATA_RAW (all when none given)."""
-        from keel.ingest.api import ingest_sources
         from keel.ingest.demo.faults import parse_fault_option
         from keel.ingest.results import IngestFailed
 
@@ -110,8 +109,7 @@ def register(main: click.Group) -> None:
                 by_source.setdefault(source, []).append(fault)
             with stream_bars(console) as on_event:
                 try:
-                    results = ingest_sources(
-                        ctx,
+                    results = ctx.ingest(
                         names,
                         by_source,
                         progress=on_event,

@@ -1,4 +1,4 @@
-"""Every statement the RAW writer sends, for DuckDB; :func:`engine_for` picks the engine.
+"""Every statement the RAW writer sends, for DuckDB.
 
 The writer (:mod:`keel.ingest.writer`) decides *what* happens; this class
 decides how it is spelled for one engine. The PostgreSQL variant
@@ -308,21 +308,3 @@ class DuckDBEngine:
             if count:
                 found.append((i, int(count), int(first)))
         return found
-
-
-def engine_for(target: Any) -> DuckDBEngine:
-    """The writer's engine for ``target``: a DuckDB connection, or an adapter (DuckDB's or
-    PostgreSQL's). Other engines are refused: Airbyte loads their _RAW schemas."""
-    name = getattr(target, "name", None)
-    if name == "postgres":
-        from keel.ingest.engine_pg import PostgresEngine
-
-        return PostgresEngine(target)
-    if name == "duckdb" and hasattr(target, "conn"):
-        return DuckDBEngine(target.conn)
-    if isinstance(name, str):
-        raise WarehouseError(
-            f"keel ingest writes into DuckDB or PostgreSQL; on {name} Airbyte loads the _RAW "
-            "schemas and keel gates what it wrote"
-        )
-    return DuckDBEngine(target)

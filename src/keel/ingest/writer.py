@@ -43,7 +43,8 @@ import pyarrow as pa
 
 from keel.errors import IngestError, KeelError, WarehouseError
 from keel.ingest import schema as S
-from keel.ingest.engine import SEQ_COLUMN, DuckDBEngine, engine_for
+from keel.ingest.engine import SEQ_COLUMN, DuckDBEngine
+from keel.ingest.engines import engine_for
 from keel.ingest.results import ProgressEvent, StreamResult
 from keel.ingest.schema import Column
 
@@ -92,7 +93,7 @@ class RawWriter:
     """Buffers records per stream and commits them with their STATE (a ``ReadSink``).
 
     ``conn`` is a DuckDB connection or an adapter (DuckDB's or PostgreSQL's); the engine
-    that spells the SQL follows from it (:func:`keel.ingest.engine.engine_for`).
+    that spells the SQL follows from it (:func:`keel.ingest.engines.engine_for`).
     """
 
     def __init__(

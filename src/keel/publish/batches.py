@@ -13,11 +13,11 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch import reads
+from keel.batch.window import Window, batch_id, utc
 from keel.errors import KeelError
 from keel.project.loader import Project
 from keel.project.tests_spec import did_you_mean
-from keel.publish import state
-from keel.publish.window import Window, batch_id, utc
 
 FIELDS = (
     "BATCH_ID",
@@ -55,8 +55,8 @@ def list_batches(
         raise KeelError(f"unknown source {source!r}" + (f" ({hint})" if hint else ""))
     sources = [source] if source else list(project.sources)
     streams = [s for s in project.streams.values() if s.source in sources]
-    columns = state.read_columns(a, {ops.OPS_SCHEMA, *(s.raw_schema for s in streams)})
-    state.ensure_ops(a, columns)
+    columns = reads.read_columns(a, {ops.OPS_SCHEMA, *(s.raw_schema for s in streams)})
+    reads.require_ops(a, columns)
     where = ""
     if source is not None:
         where = f" WHERE {a.ident('SOURCE')} = {a.lit(source)}"
@@ -79,14 +79,14 @@ def list_batches(
             }
         )
         out.append(item)
-    marks = state.read_watermarks(a, sources)
+    marks = reads.read_watermarks(a, sources)
     targets = [
         (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
         for s in streams
         if (s.raw_schema, s.table) in columns
     ]
     pending = []
-    probed = state.probe(a, targets)
+    probed = reads.probe(a, targets)
     for s in streams:
         p = probed.get(s.key)
         if p is None or p.rows == 0 or p.window.upto is None:

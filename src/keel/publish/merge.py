@@ -6,7 +6,7 @@ tags, quarantine and the batch record.
   ``BEGIN`` on engines whose DDL auto-commits (``caps.transactional_ddl`` off).
 - :func:`merge_sql`: standard SQL MERGE (DuckDB 1.4+, PostgreSQL 15+, Snowflake) of the
   deduplicated batch: insert new keys, update a key only when the batch row wins
-  (:func:`keel.publish.window.wins_sql`), delete a key the source marks deleted. Rows
+  (:func:`keel.batch.window.wins_sql`), delete a key the source marks deleted. Rows
   quarantined for this batch are left out *after* deduplication, so an older version
   of a quarantined key never slips in.
 - :func:`watermark_sql`, :func:`tag_sqls`, :func:`batch_update_sql`: the rest of the
@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 
 from keel import ops
 from keel.adapters.base import Adapter
-from keel.publish.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
+from keel.batch import watermarks
+from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
 from keel.resources import TagKey
 
 
@@ -64,39 +65,19 @@ def merge_sql(a: Adapter, layout: Layout, window: Window, quarantine_batch: str 
 
 
 def window_count_sql(a: Adapter, layout: Layout, window: Window) -> str:
-    from keel.publish.window import window_sql
+    from keel.batch.window import window_sql
 
     return f"SELECT COUNT(*) FROM {a.ident(*layout.raw)} WHERE {window_sql(a, window)}"
 
 
 def watermark_read_sql(a: Adapter, layout: Layout) -> str:
-    return (
-        f"SELECT {a.ident('EXTRACTED_AT')} FROM {a.ops_table(ops.KEEL_WATERMARKS)} "
-        f"WHERE {a.ident('SOURCE')} = {a.lit(layout.source)} "
-        f"AND {a.ident('STREAM')} = {a.lit(layout.stream)}"
-    )
+    return watermarks.read_one_sql(a, layout.source, layout.stream)
 
 
 def watermark_sql(
     a: Adapter, layout: Layout, upto: dt.datetime, batch_id: str, now: dt.datetime
 ) -> list[str]:
-    table = a.ops_table(ops.KEEL_WATERMARKS)
-    return [
-        f"DELETE FROM {table} WHERE {a.ident('SOURCE')} = {a.lit(layout.source)} "
-        f"AND {a.ident('STREAM')} = {a.lit(layout.stream)}",
-        a.insert_sql(
-            ops.KEEL_WATERMARKS,
-            [
-                {
-                    "SOURCE": layout.source,
-                    "STREAM": layout.stream,
-                    "EXTRACTED_AT": upto,
-                    "BATCH_ID": batch_id,
-                    "UPDATED_AT": now,
-                }
-            ],
-        ),
-    ]
+    return watermarks.move_sql(a, layout.source, layout.stream, upto, batch_id, now)
 
 
 def promoted_tags(

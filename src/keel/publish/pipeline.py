@@ -1,37 +1,28 @@
 """``keel run SOURCE``: ingest, gate, promote, transform: what a sync event triggers.
 
-The ingest step is pluggable: pass ``ingest`` (a callable ``(context, source) ->
-result``), or let :func:`default_ingest` find ``keel.ingest.runner.ingest_for_run``
-(the same signature) when this build has it. Without one, the step is skipped and
-the report says so; the rest runs on whatever RAW already holds (in production
-Airbyte has already landed it). An ingest failure stops the run before the gate.
+The ingest step is a callable ``(source) -> result`` handed in by the caller (the
+facade, ``Context.run``, passes its own ``ingest``); without one the step is
+skipped and the report says so, and the rest runs on whatever RAW already holds (in
+production Airbyte has already landed it, so ``keel serve`` passes none). An ingest
+failure stops the run before the gate.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from keel.errors import KeelError
 from keel.publish.promote import promote
 from keel.quality.model import SourceReport
 
 if TYPE_CHECKING:
-    from keel.context import Context
+    from keel.adapters.base import Adapter
+    from keel.project.loader import Project
 
-IngestStep = Callable[["Context", str], Any]
-INGEST_HOOK = ("keel.ingest.api", "ingest_for_run")
-
-
-def default_ingest() -> IngestStep | None:
-    module_name, name = INGEST_HOOK
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    found = getattr(module, name, None)
-    return found if callable(found) else None
+IngestStep = Callable[[str], Any]
+SKIPPED = "no ingest step for this run (Airbyte loads RAW); gating what the RAW tables already hold"
 
 
 @dataclass
@@ -44,6 +35,20 @@ class RunReport:
     def ok(self) -> bool:
         failed = self.ingest.get("status") == "failed"
         return not failed and (self.promote is None or self.promote.ok)
+
+    @property
+    def blocked(self) -> bool:
+        """What keel serve marks an event with: anything short of ok holds the source."""
+        return not self.ok
+
+    @property
+    def published_rows(self) -> int:
+        return self.promote.published_rows if self.promote is not None else 0
+
+    @property
+    def gate(self) -> SourceReport:
+        """The gate's report of this run (empty when the run stopped before the gate)."""
+        return self.promote if self.promote is not None else SourceReport(self.source)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source, "ingest": self.ingest}
@@ -64,33 +69,24 @@ def _as_dict(result: Any) -> dict[str, Any]:
 
 
 def run_source(
-    ctx: Context,
+    project: Project,
+    adapter: Adapter,
     source: str,
     *,
     ingest: IngestStep | None = None,
-    find_ingest: Callable[[], IngestStep | None] = default_ingest,
     transform: bool = True,
     **promote_kwargs: Any,
 ) -> RunReport:
-    """Ingest (when a step is available), then :func:`keel.publish.promote.promote`."""
-    from keel.errors import KeelError
-
+    """Ingest (when a step is given), then :func:`keel.publish.promote.promote`."""
     report = RunReport(source)
-    step = ingest or find_ingest()
-    if step is None:
-        report.ingest = {
-            "status": "skipped",
-            "message": "no ingest step in this build (keel.ingest.runner.ingest_for_run); "
-            "gating what the RAW tables already hold",
-        }
+    if ingest is None:
+        report.ingest = {"status": "skipped", "message": SKIPPED}
     else:
         try:
-            done = _as_dict(step(ctx, source))
+            done = _as_dict(ingest(source))
             report.ingest = {**done, "status": done.get("status", "succeeded")}
         except KeelError as exc:
             report.ingest = {"status": "failed", "message": exc.message}
             return report
-    report.promote = promote(
-        ctx.project, ctx.adapter, source, transform=transform, **promote_kwargs
-    )
+    report.promote = promote(project, adapter, source, transform=transform, **promote_kwargs)
     return report

@@ -30,10 +30,10 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch.window import Window, utc
 from keel.errors import KeelError
 from keel.project.loader import Project, tag_json
 from keel.publish import merge
-from keel.publish.window import Window, utc
 from keel.quality.gate import GateRun, Target, Verdict
 from keel.quality.model import SourceReport, StreamReport
 from keel.quality.record import inserts

@@ -18,12 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from keel.batch.window import CDC_DELETED_AT
 from keel.errors import Problem
 from keel.project.fragments import FragmentError, fragment_sql
 from keel.project.loader import Stream
 from keel.project.models import DataTest
 from keel.project.tests_spec import parse_relation, runs_in_keel
-from keel.publish.window import CDC_DELETED_AT
 
 Severity = Literal["error", "warn"]
 ROW_LEVEL = frozenset(

@@ -20,11 +20,10 @@ from urllib.parse import quote, urlencode
 
 import click
 
-from keel.clikit import command, open_context
+from keel.cli_common import command, open_context
 
 if TYPE_CHECKING:
     from keel.console import Console
-    from keel.quality.model import SourceReport
 
 TARGET = click.argument("target", metavar="SOURCE[.STREAM]")
 SAMPLES = click.option(
@@ -55,79 +54,6 @@ def via_server(
         raise KeelError(exc.message) from exc
 
 
-def report_from_dict(data: dict[str, Any]) -> SourceReport:
-    """A SourceReport again from its JSON (the server's answer), for the renderer."""
-    import datetime as dt
-
-    from keel.quality.checks import Check
-    from keel.quality.model import Batch, CheckResult, SourceReport, StreamReport, TransformResult
-
-    def when(value: Any) -> dt.datetime | None:
-        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-
-    streams = []
-    for s in data.get("streams", []):
-        b = s.get("batch") or {}
-        batch = None
-        if b.get("id") is not None:
-            batch = Batch(
-                id=b["id"],
-                rows=b.get("rows") or 0,
-                status=b["status"],
-                after=when(b.get("watermark")),
-                upto=when(b.get("max_extracted_at")) or dt.datetime.min,
-                keys=b.get("keys") or 0,
-                live=b.get("live_rows") or 0,
-                deleted=b.get("deleted_rows") or 0,
-                stale=b.get("stale_rows") or 0,
-                published=b.get("published_rows"),
-                quarantined=b.get("quarantined_rows") or 0,
-                forced_by=b.get("forced_by"),
-                reason=b.get("reason"),
-                created_at=when(b.get("created_at")),
-            )
-        checks = [
-            CheckResult(
-                check=Check(
-                    id=c["id"], name=c["name"], column=c.get("column"), severity=c["severity"]
-                ),
-                status=c["status"],
-                failing_rows=c.get("failing_rows") or 0,
-                failing_values=c.get("failing_values"),
-                message=c.get("message") or "",
-            )
-            for c in s.get("checks", [])
-        ]
-        streams.append(
-            StreamReport(
-                source=data["source"],
-                stream=s["stream"],
-                status=s["status"],
-                batch=batch,
-                checks=checks,
-                reason=s.get("reason"),
-                samples=s.get("samples") or {},
-                notes=s.get("notes") or [],
-                masked=s.get("masked") or {},
-            )
-        )
-    t = data.get("transform")
-    transform = None
-    if t is not None:
-        transform = TransformResult(
-            kind=t["kind"],
-            command=t["command"],
-            status=t["status"],
-            exit_code=t.get("exit_code"),
-            output=t.get("output") or "",
-            seconds=t.get("seconds") or 0.0,
-            run_id=t.get("run_id") or "",
-        )
-    return SourceReport(
-        source=data["source"], streams=streams, transform=transform, notes=data.get("notes") or []
-    )
-
-
 def _finish(console: Console, report: Any, verb: str) -> None:
     """Print a SourceReport (JSON or for people); exit 1 unless it is ok."""
     if console.json_mode:
@@ -147,9 +73,10 @@ def _served_report(console: Console, answer: dict[str, Any], verb: str) -> None:
     if console.json_mode:
         console.emit_json(answer)
     else:
+        from keel.quality.model import SourceReport
         from keel.quality.render import render_source
 
-        render_source(console, report_from_dict(answer), verb)
+        render_source(console, SourceReport.from_dict(answer), verb)
     if not ok:
         sys.exit(1)
 
@@ -166,12 +93,8 @@ def gate(target: str, samples: int, project_dir: Path, json_mode: bool, console:
     if served is not None:
         _served_report(console, served[0], "gate")
         return
-    from keel.quality.gate import gate as run_gate
-
     with open_context(project_dir, console) as ctx, console.progress("gating") as bar:
-        report = run_gate(
-            ctx.project, ctx.adapter, target, sample_limit=samples, progress=lambda _: bar.advance()
-        )
+        report = ctx.gate(target, sample_limit=samples, progress=lambda _: bar.advance())
     _finish(console, report, "gate")
 
 
@@ -194,7 +117,6 @@ def promote(
 ) -> None:
     """Gate, then publish passing batches into <SOURCE>_DATA (parents first)."""
     from keel.errors import KeelError
-    from keel.publish.promote import promote as run_promote
 
     if reason and not force:
         raise KeelError("--reason goes with --force")
@@ -204,9 +126,7 @@ def promote(
         _served_report(console, served[0], "promote")
         return
     with open_context(project_dir, console) as ctx, console.progress("promoting") as bar:
-        report = run_promote(
-            ctx.project,
-            ctx.adapter,
+        report = ctx.promote(
             target,
             force=force,
             reason=reason,
@@ -230,10 +150,8 @@ def batches(
     if served is not None:
         found = served[0]
     else:
-        from keel.publish.batches import list_batches
-
         with open_context(project_dir, console) as ctx:
-            found = list_batches(ctx.project, ctx.adapter, source, limit=limit)
+            found = ctx.batches(source, limit=limit)
     from keel.quality.render import render_batches
 
     if json_mode:
@@ -256,11 +174,10 @@ def run(
     console: Console,
 ) -> None:
     """Ingest, gate, promote and transform SOURCE: what a sync event triggers."""
-    from keel.publish.pipeline import run_source
     from keel.quality.render import render_source
 
     with open_context(project_dir, console) as ctx:
-        report = run_source(ctx, source, transform=not no_transform, sample_limit=samples)
+        report = ctx.run(source, transform=not no_transform, sample_limit=samples)
     if json_mode:
         console.emit_json(report.to_dict())
     else:

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from keel.batch.window import Layout, utc
 from keel.project.loader import Stream
-from keel.publish.window import Layout, utc
 from keel.quality import package_eval
 from keel.quality.checks import Check, schema_drift
 from keel.quality.model import CheckResult, CheckStatus

@@ -33,11 +33,11 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch import reads
+from keel.batch.window import Layout, Window, batch_id
 from keel.errors import KeelError, Problem, QualityError
 from keel.project.loader import Project, Stream
 from keel.project.tests_spec import did_you_mean, parse_relation
-from keel.publish import state
-from keel.publish.window import Layout, Window, batch_id
 from keel.quality import masking
 from keel.quality.checks import Check, compile_checks
 from keel.quality.evaluate import evaluate, jsonable
@@ -121,8 +121,8 @@ class GateRun:
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     selected: list[Stream] = field(init=False)
     order: list[Stream] = field(init=False)
-    columns: state.Columns = field(init=False)
-    pending: dict[str, state.Pending] = field(init=False)
+    columns: reads.Columns = field(init=False)
+    pending: dict[str, reads.Pending] = field(init=False)
     tags: dict[tuple[str, str], str] = field(init=False)
     checks: dict[str, list[Check]] = field(init=False)
     verdicts: dict[str, Verdict] = field(init=False, default_factory=dict)
@@ -148,11 +148,11 @@ class GateRun:
         schemas = {ops.OPS_SCHEMA}
         for s in [*self.order, *related.values()]:
             schemas |= {s.raw_schema, s.data_schema}
-        self.columns = state.read_columns(a, schemas)
-        state.ensure_ops(a, self.columns)
+        self.columns = reads.read_columns(a, schemas)
+        reads.require_ops(a, self.columns)
         self._compile(related)
-        marks = state.read_watermarks(a, {t.source})
-        self.pending = state.probe(
+        marks = reads.read_watermarks(a, {t.source})
+        self.pending = reads.probe(
             a,
             [
                 (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
@@ -163,7 +163,7 @@ class GateRun:
         self.tags = (
             {}
             if a.caps.native_tags
-            else state.read_tags(a, {x for s in self.order for x in (s.raw_schema, s.data_schema)})
+            else reads.read_tags(a, {x for s in self.order for x in (s.raw_schema, s.data_schema)})
         )
 
     def raw_columns(self, s: Stream) -> list[tuple[str, str]] | None:

@@ -7,19 +7,42 @@ check ``id``, ``message``, samples, quarantined and published row counts) that
 never change the meaning of those. Stream statuses: ``passed`` (every error
 check passed), ``warned`` (only warnings failed, or rows would be quarantined),
 ``blocked``, ``promoted``, ``empty`` (no pending rows).
+
+These classes are the one gate report: the CLI renders them, ``--json`` prints
+``to_dict()``, ``keel serve`` runs and alerts on them, and a command answered by the
+local API reads the server's JSON back with ``SourceReport.from_dict`` (the inverse
+of ``to_dict``, the only parser of this shape).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from keel.quality.checks import Check
+from keel.quality.checks import Check, Severity
 
 CheckStatus = Literal["pass", "warn", "fail"]
 StreamStatus = Literal["passed", "warned", "blocked", "promoted", "empty"]
 BatchStatus = Literal["pending", "passed", "blocked", "promoted", "forced", "quarantined"]
+STREAM_STATUSES: tuple[StreamStatus, ...] = ("passed", "warned", "blocked", "promoted", "empty")
+BATCH_STATUSES: tuple[BatchStatus, ...] = (
+    "pending",
+    "passed",
+    "blocked",
+    "promoted",
+    "forced",
+    "quarantined",
+)
+
+
+def _one_of(value: Any, allowed: tuple[Any, ...], default: Any) -> Any:
+    return value if value in allowed else default
+
+
+def _when(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,50 @@ class CheckResult:
     @property
     def blocks(self) -> bool:
         return self.status == "fail" and self.check.blocking
+
+    @property
+    def name(self) -> str:
+        return self.check.name
+
+    @property
+    def column(self) -> str | None:
+        """The column as the JSON shows it (lower case), or None for a table check."""
+        return self.check.column.lower() if self.check.column else None
+
+    @property
+    def severity(self) -> str:
+        return self.check.severity
+
+    @property
+    def key(self) -> str:
+        """The check's stable id ("not_null.EMAIL"): its part of an alert's dedup key."""
+        return self.check.id
+
+    @property
+    def failing(self) -> bool:
+        return self.status != "pass"
+
+    @property
+    def pages(self) -> bool:
+        """A failing error-severity check: the one kind that opens a PagerDuty alert."""
+        return self.status == "fail" and self.check.severity == "error"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckResult:
+        name = str(d.get("name") or "check")
+        column = str(d["column"]) if d.get("column") else None
+        default_id = f"{name}.{column}" if column else name
+        severity: Severity = "warn" if d.get("severity") == "warn" else "error"
+        values = d.get("failing_values")
+        return cls(
+            check=Check(
+                id=str(d.get("id") or default_id), name=name, column=column, severity=severity
+            ),
+            status=_one_of(d.get("status"), ("pass", "warn", "fail"), "pass"),
+            failing_rows=int(d.get("failing_rows") or 0),
+            failing_values=int(values) if values is not None else None,
+            message=str(d.get("message") or ""),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +150,26 @@ class Batch:
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Batch:
+        published = d.get("published_rows")
+        return cls(
+            id=str(d["id"]),
+            rows=int(d.get("rows") or 0),
+            status=_one_of(d.get("status"), BATCH_STATUSES, "pending"),
+            after=_when(d.get("watermark")),
+            upto=_when(d.get("max_extracted_at")) or dt.datetime.min,
+            keys=int(d.get("keys") or 0),
+            live=int(d.get("live_rows") or 0),
+            deleted=int(d.get("deleted_rows") or 0),
+            stale=int(d.get("stale_rows") or 0),
+            published=int(published) if published is not None else None,
+            quarantined=int(d.get("quarantined_rows") or 0),
+            forced_by=d.get("forced_by"),
+            reason=d.get("reason"),
+            created_at=_when(d.get("created_at")),
+        )
+
 
 @dataclass
 class StreamReport:
@@ -107,6 +194,47 @@ class StreamReport:
     @property
     def blocking_checks(self) -> list[CheckResult]:
         return [r for r in self.checks if r.blocks]
+
+    @property
+    def failing(self) -> list[CheckResult]:
+        return [r for r in self.checks if r.failing]
+
+    @property
+    def batch_id(self) -> str | None:
+        return self.batch.id if self.batch else None
+
+    @property
+    def rows(self) -> int:
+        return self.batch.rows if self.batch else 0
+
+    @property
+    def published_rows(self) -> int:
+        return (self.batch.published or 0) if self.batch else 0
+
+    @property
+    def judged(self) -> bool:
+        """The gate tested a batch (an empty stream says nothing about its checks)."""
+        return self.status != "empty" and self.batch_id is not None
+
+    @classmethod
+    def from_dict(cls, source: str, d: Mapping[str, Any]) -> StreamReport:
+        batch = d.get("batch") or {}
+        samples = d.get("samples") or {}
+        return cls(
+            source=source,
+            stream=str(d["stream"]),
+            status=_one_of(d.get("status"), STREAM_STATUSES, "empty"),
+            batch=Batch.from_dict(batch) if batch.get("id") else None,
+            checks=[CheckResult.from_dict(c) for c in d.get("checks") or ()],
+            reason=str(d["reason"]) if d.get("reason") else None,
+            samples={
+                str(k): [dict(r) for r in v if isinstance(r, Mapping)]
+                for k, v in samples.items()
+                if isinstance(v, list | tuple)
+            },
+            notes=[str(n) for n in d.get("notes") or ()],
+            masked={str(k): str(v) for k, v in (d.get("masked") or {}).items()},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +270,23 @@ class TransformResult:
             "run_id": self.run_id,
         }
 
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TransformResult:
+        code = d.get("exit_code")
+        return cls(
+            kind=str(d.get("kind") or "transform"),
+            command=[str(c) for c in d.get("command") or ()],
+            status="failed" if d.get("status") == "failed" else "succeeded",
+            exit_code=int(code) if code is not None else None,
+            output=str(d.get("output") or ""),
+            seconds=float(d.get("seconds") or 0.0),
+            run_id=str(d.get("run_id") or ""),
+        )
+
 
 @dataclass
 class SourceReport:
@@ -161,6 +306,24 @@ class SourceReport:
 
     def stream(self, name: str) -> StreamReport:
         return next(s for s in self.streams if s.stream == name)
+
+    @property
+    def published_rows(self) -> int:
+        return sum(s.published_rows for s in self.streams)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SourceReport:
+        """The report again from its JSON (``to_dict``): the local API's answer."""
+        source = str(d["source"])
+        transform = d.get("transform")
+        return cls(
+            source=source,
+            streams=[StreamReport.from_dict(source, s) for s in d.get("streams") or ()],
+            transform=TransformResult.from_dict(transform)
+            if isinstance(transform, Mapping)
+            else None,
+            notes=[str(n) for n in d.get("notes") or ()],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -7,8 +7,8 @@ import datetime as dt
 import decimal
 from collections.abc import Mapping
 
+from keel.batch.window import utc
 from keel.project.tests_spec import DATEPARTS, MONTH_PARTS
-from keel.publish.window import utc
 from keel.quality.checks import Check
 from keel.quality.model import CheckResult, CheckStatus
 

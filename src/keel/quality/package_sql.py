@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from keel.publish.window import keys_equal
+from keel.batch.window import keys_equal
 from keel.quality.checks import Check
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 Every statement here starts from the same chain of common table expressions,
 so they all judge the same rows:
 
-``__KEEL_D``  the batch deduplicated by key (:func:`keel.publish.window.dedup_sql`);
+``__KEEL_D``  the batch deduplicated by key (:func:`keel.batch.window.dedup_sql`);
 ``__KEEL_B``  each batch row, ``__KEEL_OLD`` = 1 when the promoted table has its key and
               ``__KEEL_WIN`` = 1 when it will replace that row (or the key is new);
 ``__KEEL_Un`` per ``unique`` check: the values duplicated in the table *as it will be*
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from keel.adapters.base import Adapter
-from keel.publish.window import (
+from keel.batch.window import (
     DEL,
     EXTRACTED_AT,
     OLD,

@@ -27,6 +27,7 @@ def test_password() -> None:
         **{k: v for k, v in BASE.items() if k != "engine"},
         "password": "pw",
         "autocommit": True,
+        "paramstyle": "qmark",  # values bound on the server (keel.adapters.snowflake_runtime)
         "application": "keel",
     }
 

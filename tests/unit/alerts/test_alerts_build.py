@@ -14,7 +14,8 @@ from keel.alerts.build import (
     sync_recovered_alerts,
     transform_alerts,
 )
-from keel.alerts.model import Alert, SyncFailure, TransformOutcome
+from keel.alerts.model import Alert, SyncFailure
+from keel.quality.model import SourceReport, TransformResult
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 ALL = Routing(frozenset({"slack", "pagerduty", "console"}), "http://keel.test:8787/")
@@ -42,7 +43,7 @@ def result(
     batch: str | None = "b1",
     samples: dict[str, Any] | None = None,
     stream: str = "contacts",
-) -> dict[str, Any]:
+) -> SourceReport:
     if checks is None:
         checks = [
             check("not_null", "email", "fail", 3),
@@ -50,18 +51,20 @@ def result(
             check("accepted_values", "stage", "warn", 5, severity="warn"),
             check("not_null", "id", "pass", 0),
         ]
-    return {
-        "source": "hubspot",
-        "streams": [
-            {
-                "stream": stream,
-                "status": status,
-                "batch": {"id": batch, "rows": 1200},
-                "checks": checks,
-                "samples": samples or {},
-            }
-        ],
-    }
+    return SourceReport.from_dict(
+        {
+            "source": "hubspot",
+            "streams": [
+                {
+                    "stream": stream,
+                    "status": status,
+                    "batch": {"id": batch, "rows": 1200},
+                    "checks": checks,
+                    "samples": samples or {},
+                }
+            ],
+        }
+    )
 
 
 def by(alerts: list[Alert], sink: str, action: str | None = None) -> list[Alert]:
@@ -169,7 +172,7 @@ def test_same_result_gives_the_same_ids_a_new_batch_new_ones() -> None:
 
 def test_blocked_without_failing_error_checks_pages_the_stream() -> None:
     blocked = result(checks=[])
-    blocked["streams"][0]["reason"] = "schema drift: column AMOUNT changed type"
+    blocked.streams[0].reason = "schema drift: column AMOUNT changed type"
     triggers = by(gate_alerts(blocked, ALL, set(), NOW), "pagerduty", "trigger")
     assert [t.dedup_key for t in triggers] == ["hubspot/contacts/gate"]
     assert "schema drift" in triggers[0].payload["payload"]["summary"]
@@ -193,7 +196,9 @@ def test_slack_limits_and_escaping_hold_for_huge_results() -> None:
         }
         for i in range(200)
     ]
-    alerts = gate_alerts({"source": "hubspot", "streams": streams}, ALL, set(), NOW)
+    alerts = gate_alerts(
+        SourceReport.from_dict({"source": "hubspot", "streams": streams}), ALL, set(), NOW
+    )
     msg = by(alerts, "slack")[0].payload
     assert len(msg["blocks"]) <= 50
     assert len(msg["text"]) <= 3000
@@ -242,7 +247,9 @@ def test_run_failure_is_resolved_by_the_next_gate_result() -> None:
 
 
 def test_transform_failure_and_recovery() -> None:
-    failed = TransformOutcome("dbt", "failed", 2, "t1", "line\nERROR at https://x.test/a?k=SECRET")
+    failed = TransformResult(
+        "dbt", ["dbt", "build"], "failed", 2, "line\nERROR at https://x.test/a?k=SECRET", 1.0, "t1"
+    )
     alerts = transform_alerts("hubspot", failed, ALL, set(), NOW)
     (trigger,) = by(alerts, "pagerduty")
     assert trigger.dedup_key == "hubspot/_transform/run"
@@ -250,7 +257,7 @@ def test_transform_failure_and_recovery() -> None:
     assert "ERROR" not in json.dumps(by(alerts, "slack")[0].payload)  # output stays local
     console = by(alerts, "console")[0].payload
     assert "ERROR at https://x.test/***" in console["output"]
-    ok = TransformOutcome("dbt", "succeeded", 0, "t2")
+    ok = TransformResult("dbt", ["dbt", "build"], "succeeded", 0, "", 1.0, "t2")
     assert transform_alerts("hubspot", ok, ALL, set(), NOW) == []
     (resolve,) = transform_alerts("hubspot", ok, ALL, {"hubspot/_transform/run"}, NOW)
     assert resolve.action == "resolve"

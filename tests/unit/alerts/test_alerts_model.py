@@ -1,12 +1,10 @@
-"""Alert values: ids, dedup keys, redaction, parsing the gate JSON."""
+"""Alert values: ids, dedup keys, redaction."""
 
 from __future__ import annotations
 
 from keel.alerts.model import (
     MAX_DEDUP_KEY,
     Alert,
-    CheckOutcome,
-    GateOutcome,
     alert_id,
     dedup_key,
     redact,
@@ -40,48 +38,3 @@ def test_redact_removes_secrets_and_url_paths() -> None:
     assert "pw" not in out
     assert "https://hooks.slack.com/***" in out
     assert "http://10.0.0.1:8080/***" in out
-
-
-def test_gate_json_parses_and_ignores_unknown_fields() -> None:
-    gate = GateOutcome.from_dict(
-        {
-            "source": "hubspot",
-            "extra": True,
-            "streams": [
-                {
-                    "stream": "contacts",
-                    "status": "blocked",
-                    "batch": {"id": "b1", "rows": 10, "watermark": None},
-                    "checks": [
-                        {
-                            "name": "not_null",
-                            "column": "email",
-                            "severity": "error",
-                            "status": "fail",
-                            "failing_rows": 3,
-                            "id": "not_null.EMAIL",
-                        },
-                        {
-                            "name": "unique",
-                            "column": None,
-                            "severity": "warn",
-                            "status": "warn",
-                            "failing_rows": 1,
-                        },
-                    ],
-                    "samples": {"not_null.EMAIL": [{"email": None}], "bad": "x"},
-                },
-                {"stream": "deals", "status": "empty", "batch": {"id": None, "rows": 0}},
-            ],
-            "transform": {"kind": "dbt", "status": "failed", "exit_code": 2},
-        }
-    )
-    contacts, deals = gate.streams
-    assert contacts.judged and contacts.blocked and not deals.judged
-    assert [c.key for c in contacts.checks] == ["not_null.EMAIL", "unique"]
-    assert [c.pages for c in contacts.checks] == [True, False]
-    assert contacts.samples == {"not_null.EMAIL": ({"email": None},)}
-    assert gate.transform is not None and gate.transform.failed
-    assert CheckOutcome.from_dict({"name": "accepted_values", "column": "stage"}).key == (
-        "accepted_values.stage"
-    )

@@ -99,7 +99,7 @@ def test_the_test_message_is_a_ping_and_garbage_is_refused() -> None:
 
 
 def test_a_text_only_notice_carries_its_text_into_the_alert() -> None:
-    from keel.alerts.api import _error_of
+    from keel.alerts.notify import _error_of
 
     text = f"Your connection Slack → Snowflake was automatically disabled. {LINK}"
     assert _error_of(json.dumps({"text": text, "blocks": []})) == text

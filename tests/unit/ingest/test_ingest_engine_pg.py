@@ -14,8 +14,9 @@ import pytest
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.adapters.postgres import PostgresAdapter
 from keel.errors import WarehouseError
-from keel.ingest.engine import DuckDBEngine, engine_for
+from keel.ingest.engine import DuckDBEngine
 from keel.ingest.engine_pg import PostgresEngine
+from keel.ingest.engines import engine_for
 
 
 class Recorder:

@@ -11,8 +11,8 @@ from tests.support.gatekit import Kit, companies
 from keel.adapters.base import Capabilities
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.adapters.postgres import PostgresAdapter
+from keel.batch.window import Layout, Window, batch_id, dedup_sql
 from keel.publish import merge
-from keel.publish.window import Layout, Window, batch_id, dedup_sql
 from keel.quality.gate import GateRun, Target
 from keel.resources import TagKey
 

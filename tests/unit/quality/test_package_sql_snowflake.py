@@ -15,7 +15,7 @@ from tests.support.gatekit import Kit, companies
 from tests.unit.quality.test_package_tests import items
 
 from keel.adapters.snowflake import SnowflakeAdapter
-from keel.publish.window import Layout, Window
+from keel.batch.window import Layout, Window
 from keel.quality.checks import compile_checks
 from keel.quality.scan import ScanBuilder
 

@@ -20,21 +20,24 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from keel import ops
 from keel.adapters.base import Adapter
 from keel.alerts import build, outbox
-from keel.alerts.model import Alert, GateOutcome, SinkName, SyncFailure, TransformOutcome
+from keel.alerts.model import Alert, SinkName, SyncFailure
 from keel.alerts.outbox import utcnow
 from keel.alerts.sender import DEFAULT_BACKOFF, AlertMetrics, AlertSender, Backoff
 from keel.alerts.sinks import ConsoleSink, PagerDutySink, Sink, SlackSink
+from keel.batch.events import EventStore
 from keel.errors import KeelError
 from keel.project.models import Alerts
+from keel.quality.model import SourceReport, TransformResult
 
 if TYPE_CHECKING:
     from keel.context import Context
     from keel.project.loader import Project
 
 GATE_KINDS = frozenset({"gate", "promote", "run"})
+# What an alert is about: the gate's own report for the gate kinds, else a few named fields.
+Details = SourceReport | Mapping[str, Any]
 KINDS = GATE_KINDS | {"sync_failed", "sync_succeeded", "run_failed", "transform_failed"}
 
 
@@ -102,16 +105,20 @@ def alerts_for(
     a: Adapter,
     routing: build.Routing,
     kind: str,
-    details: Mapping[str, Any],
+    details: Details,
     now: dt.datetime,
 ) -> list[Alert]:
     """The alerts an event calls for (reads what is open; writes nothing)."""
     if kind not in KINDS:
         raise KeelError(f"unknown alert kind {kind!r} (one of {', '.join(sorted(KINDS))})")
-    source = str(details.get("source") or "")
+    if isinstance(details, SourceReport):
+        if kind not in GATE_KINDS:
+            raise KeelError(f"a {kind} alert is not built from a gate report")
+        keys = outbox.open_keys(a, details.source + "/")
+        return build.gate_alerts(details, routing, keys, now)
     if kind in GATE_KINDS:
-        gate = GateOutcome.from_dict(details)
-        return build.gate_alerts(gate, routing, outbox.open_keys(a, gate.source + "/"), now)
+        raise KeelError(f"a {kind} alert needs the gate's report (keel.quality.model.SourceReport)")
+    source = str(details.get("source") or "")
     if kind == "sync_failed":
         out: list[Alert] = []
         for failure in _sync_failures(a, details):
@@ -126,7 +133,7 @@ def alerts_for(
         return build.run_failure_alerts(
             source, error, routing, now, str(run_id) if run_id else None
         )
-    transform = TransformOutcome.from_dict(details.get("transform") or details)
+    transform = TransformResult.from_dict(details.get("transform") or details)
     return build.transform_alerts(
         source, transform, routing, outbox.open_keys(a, source + "/"), now
     )
@@ -136,7 +143,7 @@ def enqueue_event(
     a: Adapter,
     routing: build.Routing,
     kind: str,
-    details: Mapping[str, Any],
+    details: Details,
     *,
     now: dt.datetime | None = None,
     in_transaction: bool = False,
@@ -152,10 +159,10 @@ def enqueue_event(
         return outbox.enqueue(a, alerts, now=stamp, in_transaction=True)
 
 
-def notify(ctx: Context, kind: str, details: dict[str, Any]) -> None:
+def notify(ctx: Context, kind: str, details: Details) -> None:
     """The event service's Notifier: enqueue the alerts for ``kind`` on ``ctx.adapter``.
 
-    Kinds: ``gate`` (details = the gate/promote/run JSON of DESIGN section 9),
+    Kinds: ``gate`` (details = the gate's SourceReport),
     ``sync_failed`` (``source`` and ``events``: KEEL_EVENTS ids, or ``job_id``,
     ``connection_id``, ``connection_name``, ``error``), ``sync_succeeded`` (``source``,
     ``job_id``), ``run_failed`` (``source``, ``error``), ``transform_failed``
@@ -176,13 +183,7 @@ def _sync_failures(a: Adapter, details: Mapping[str, Any]) -> list[SyncFailure]:
                 source=source,
             )
         ]
-    cols = ("EVENT_ID", "JOB_ID", "CONNECTION_ID", "CONNECTION_NAME", "PAYLOAD")
-    rows = a.fetch(
-        f"SELECT {', '.join(a.ident(c) for c in cols)} FROM {a.ops_table(ops.KEEL_EVENTS)} "
-        f"WHERE {a.ident('EVENT_ID')} IN ({', '.join(a.lit(e) for e in event_ids)}) "
-        f"ORDER BY {a.ident('RECEIVED_AT')}",
-        "alerts",
-    )
+    rows = EventStore(a).failures(event_ids)
     found = {r[0] for r in rows}
     out = [
         SyncFailure(str(job), conn_id, conn_name, _error_of(payload), source)

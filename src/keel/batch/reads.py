@@ -7,8 +7,8 @@ number of streams.
   (one ``UNION ALL`` query for all streams);
 - :func:`read_tags`: the recorded tag rows under some schemas (one query, engines
   without native tags);
-- :func:`ensure_ops`: keel's operational tables and the columns the gate added to
-  them, created when missing (idempotent; one metadata query, read with the rest).
+- :func:`require_ops`: refuses, naming them, when keel's tables lack what the gate
+  uses (no DDL here: ``keel apply`` migrates keel's tables).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from keel import ops
 from keel.adapters.base import Adapter
+from keel.batch import watermarks
+from keel.batch.window import EXTRACTED_AT, Window, utc, window_sql
 from keel.errors import QualityError
-from keel.publish.window import EXTRACTED_AT, Window, utc, window_sql
 
 Columns = dict[tuple[str, str], list[tuple[str, str]]]  # (SCHEMA, TABLE) -> [(COLUMN, type)]
 
@@ -53,35 +54,31 @@ def read_columns(a: Adapter, schemas: Iterable[str]) -> Columns:
     return out
 
 
-def ensure_ops(a: Adapter, columns: Columns) -> None:
-    """Create the gate's ops tables and columns that a warehouse bootstrapped by an older
-    keel lacks. ``columns`` must include SOPHIA_OPS. Refuses when SOPHIA_OPS is missing."""
+def require_ops(a: Adapter, columns: Columns) -> None:
+    """Refuse, naming what is missing, when keel's tables lack a table or column the gate
+    uses. ``columns`` must include SOPHIA_OPS. The gate runs no DDL: keel's tables have one
+    migration path, ``keel apply`` (:meth:`keel.adapters.base.Adapter.ops_ddl`, additive)."""
     present = {t for s, t in columns if s == ops.OPS_SCHEMA}
     if not present:
         raise QualityError(
             f"{ops.OPS_SCHEMA} does not exist in this warehouse: run `keel apply` first"
         )
+    missing = []
     for table in GATE_TABLES:
         if table.name not in present:
-            a.execute(ops.create_table_sql(table, a.dialect, a.norm, a.type_map))
+            missing.append(table.name)
             continue
         have = {c for c, _ in columns[(ops.OPS_SCHEMA, table.name)]}
-        for name, kind in table.columns:
-            if name not in have:
-                a.execute(
-                    f"ALTER TABLE {a.ops_table(table)} ADD COLUMN {a.ident(name)} "
-                    f"{a.type_map.get(kind, kind)}"
-                )
+        missing += [f"{table.name}.{name}" for name, _ in table.columns if name not in have]
+    if missing:
+        raise QualityError(
+            f"{ops.OPS_SCHEMA} was made by an older keel and lacks {', '.join(missing)}: "
+            "run `keel apply` (it adds keel's new tables and columns) and gate again"
+        )
 
 
 def read_watermarks(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], dt.datetime]:
-    names = ", ".join(a.lit(s) for s in sorted(set(sources)))
-    rows = a.fetch(
-        f"SELECT {a.ident('SOURCE')}, {a.ident('STREAM')}, {a.ident('EXTRACTED_AT')} "
-        f"FROM {a.ops_table(ops.KEEL_WATERMARKS)} WHERE {a.ident('SOURCE')} IN ({names})",
-        "watermarks",
-    )
-    return {(s, t): w for s, t, v in rows if (w := utc(v)) is not None}
+    return watermarks.read(a, sources)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What ``keel ingest`` and ``keel run`` call: the project's sources into their _RAW schemas.
+"""What ``Context.ingest`` (``keel ingest``, ``keel run``) calls: the project's sources into their _RAW schemas.
 
 A source's ``connector`` in keel.yml is ``demo`` (keel's built-in demo source
 of that name) or a package name such as ``source-faker`` (installed into
@@ -9,20 +9,23 @@ apply where the connector defines none.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.context import Context
 from keel.errors import IngestError, KeelError
 from keel.ingest.results import ProgressEvent, SourceResult
+
+if TYPE_CHECKING:
+    from keel.adapters.base import Adapter
+    from keel.project.loader import Project
 
 WRITABLE = ("duckdb", "postgres")  # engines whose _RAW schemas keel ingest writes
 
 
-def _command(ctx: Context, source: str, on_install: Callable[[str], None] | None) -> list[str]:
+def _command(project: Project, source: str, on_install: Callable[[str], None] | None) -> list[str]:
     from keel.ingest.connectors import ensure_connector
     from keel.ingest.runner import DEMO_SOURCES, demo_command
 
-    spec = ctx.project.sources[source]
+    spec = project.sources[source]
     if spec.connector == "demo":
         if source not in DEMO_SOURCES:
             raise IngestError(
@@ -30,11 +33,12 @@ def _command(ctx: Context, source: str, on_install: Callable[[str], None] | None
                 f"(demo sources: {', '.join(DEMO_SOURCES)}); set connector: in keel.yml"
             )
         return demo_command(source)
-    return ensure_connector(spec.connector, ctx.project.root, progress=on_install)
+    return ensure_connector(spec.connector, project.root, progress=on_install)
 
 
 def ingest_sources(
-    ctx: Context,
+    project: Project,
+    adapter: Adapter,
     sources: Sequence[str] | None = None,
     faults: Mapping[str, list[dict[str, Any]]] | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
@@ -46,16 +50,15 @@ def ingest_sources(
     Airbyte loads _RAW and keel refuses."""
     from keel.ingest.runner import ingest_source
 
-    project = ctx.project
     names = list(sources or project.sources)
     unknown = [s for s in names if s not in project.sources]
     if unknown:
         raise KeelError(
             f"unknown source(s): {', '.join(unknown)} (keel.yml has: {', '.join(project.sources)})"
         )
-    if ctx.adapter.name not in WRITABLE:
+    if adapter.name not in WRITABLE:
         raise KeelError(
-            f"keel ingest writes into DuckDB or PostgreSQL; on {ctx.adapter.name} Airbyte "
+            f"keel ingest writes into DuckDB or PostgreSQL; on {adapter.name} Airbyte "
             "loads the _RAW schemas and keel gates what it wrote"
         )
     results = []
@@ -72,9 +75,9 @@ def ingest_sources(
         }
         results.append(
             ingest_source(
-                ctx.adapter,
+                adapter,
                 source=source,
-                command=_command(ctx, source, on_install),
+                command=_command(project, source, on_install),
                 config=config,
                 streams=spec.streams,
                 progress=progress,
@@ -84,8 +87,3 @@ def ingest_sources(
             )
         )
     return results
-
-
-def ingest_for_run(ctx: Context, source: str) -> SourceResult:
-    """The ingest step of ``keel run SOURCE`` (see keel.publish.pipeline)."""
-    return ingest_sources(ctx, [source])[0]

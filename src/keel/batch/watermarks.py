@@ -1,0 +1,64 @@
+"""The store of SOPHIA_OPS.KEEL_WATERMARKS, the only code that touches that table.
+
+A stream's watermark is the newest ``_AIRBYTE_EXTRACTED_AT`` it has published; its
+batch is every RAW row extracted after it. The watermark moves only inside the publish
+transaction, together with the MERGE (:mod:`keel.publish.promote`), by deleting the
+stream's row and inserting the new one (portable: no upsert needed on any engine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from keel import ops
+from keel.adapters.base import Adapter
+from keel.batch.window import utc
+
+T = ops.KEEL_WATERMARKS
+
+
+def read(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], dt.datetime]:
+    """Every stream's watermark of ``sources`` (one query)."""
+    names = ", ".join(a.lit(s) for s in sorted(set(sources)))
+    rows = a.fetch(
+        f"SELECT {a.ident('SOURCE')}, {a.ident('STREAM')}, {a.ident('EXTRACTED_AT')} "
+        f"FROM {a.ops_table(T)} WHERE {a.ident('SOURCE')} IN ({names})",
+        "watermarks",
+    )
+    return {(s, t): w for s, t, v in rows if (w := utc(v)) is not None}
+
+
+def read_one_sql(a: Adapter, source: str, stream: str) -> str:
+    """The stream's watermark, re-read inside the publish transaction."""
+    return (
+        f"SELECT {a.ident('EXTRACTED_AT')} FROM {a.ops_table(T)} "
+        f"WHERE {a.ident('SOURCE')} = {a.lit(source)} AND {a.ident('STREAM')} = {a.lit(stream)}"
+    )
+
+
+def move_sql(
+    a: Adapter, source: str, stream: str, upto: dt.datetime, batch_id: str, now: dt.datetime
+) -> list[str]:
+    """The statements that move the watermark to ``upto`` (run in the publish transaction)."""
+    row = {
+        "SOURCE": source,
+        "STREAM": stream,
+        "EXTRACTED_AT": upto,
+        "BATCH_ID": batch_id,
+        "UPDATED_AT": now,
+    }
+    return [
+        a.delete_sql(T, {"SOURCE": source, "STREAM": stream}),
+        a.insert_sql(T, [row]),
+    ]
+
+
+def rows(a: Adapter) -> list[dict[str, Any]]:
+    """Every watermark with when it moved (the status page)."""
+    cols = ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT"]
+    result = a.fetch(
+        f"SELECT {', '.join(a.ident(c) for c in cols)} FROM {a.ops_table(T)}", "status"
+    )
+    return [dict(zip([c.lower() for c in cols], r, strict=True)) for r in result]

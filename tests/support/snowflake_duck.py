@@ -1,0 +1,172 @@
+"""A Snowflake connection for tests, without an account: every statement is recorded
+(text and bound values) and then run on DuckDB, with the DuckDB database attached under
+the Snowflake database's name so that keel's fully qualified names resolve.
+
+The stand-in is at least as strict as Snowflake where keel could go wrong, and refuses
+(documented Snowflake behaviour, sql-reference):
+- ``INSERT ... ON CONFLICT`` and ``RETURNING``: Snowflake has neither clause;
+- pyformat markers (``%s``): keel connects with ``paramstyle="qmark"`` (``?``);
+- ``FILTER (WHERE ...)`` aggregates: not Snowflake SQL;
+- DDL while a transaction is open: Snowflake commits the open transaction before any
+  DDL, so keel must run its DDL before ``BEGIN``.
+String literals use Snowflake's escapes (a backslash escapes the next character, so
+keel doubles every backslash: keel.sql's SNOWFLAKE dialect); they are read back as
+Snowflake reads them before DuckDB (no backslash escapes) sees them.
+Statements DuckDB cannot run but Snowflake documents (``CREATE TAG``, ``SET TAG`` /
+``UNSET TAG``,
+``WITH MANAGED ACCESS``) are recorded and accepted without effect; Snowflake type names
+are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER), as are two spellings DuckDB
+lacks (``CURRENT_TIMESTAMP()``; a MERGE's ``UPDATE SET "T"."X" =``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from keel.sql import DUCKDB, quote
+
+REFUSED = (
+    (re.compile(r"\bON\s+CONFLICT\b", re.I), "syntax error: unexpected 'ON' (no ON CONFLICT)"),
+    (re.compile(r"\bRETURNING\b", re.I), "syntax error: unexpected 'RETURNING'"),
+    (re.compile(r"%s"), "pyformat marker %s with paramstyle qmark"),
+    (re.compile(r"\bFILTER\s*\(\s*WHERE\b", re.I), "syntax error: unexpected 'FILTER'"),
+)
+DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.I)
+TAGS = re.compile(r"\b(SET|UNSET)\s+TAG\b|^\s*CREATE\s+TAG\b", re.I)
+TYPES = (("TIMESTAMP_TZ", "TIMESTAMPTZ"), ("VARIANT", "JSON"), ("NUMBER", "BIGINT"))
+
+
+def unescape(sql: str) -> str:
+    """Snowflake string literals -> DuckDB's: ``\\`` is one backslash; any other backslash
+    escape is refused (keel writes none)."""
+    out, i, quoted, named = [], 0, False, False
+    while i < len(sql):
+        ch = sql[i]
+        if ch == '"' and not quoted:
+            named = not named
+        elif ch == "'" and not named:
+            quoted = not quoted
+        elif ch == "\\" and quoted:
+            nxt = sql[i + 1 : i + 2]
+            if nxt != "\\":
+                raise SnowflakeError(f"keel wrote the Snowflake escape \\{nxt} in a literal")
+            out.append("\\")
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_TARGET = re.compile(r'^\s*MERGE\s+INTO\s+\S+\s+AS\s+("[^"]+")', re.I)
+
+
+def unqualified_sets(sql: str) -> str:
+    """``UPDATE SET "T"."X" = ...`` in a MERGE -> ``SET "X" = ...``: Snowflake takes the
+    target's alias on an assigned column, DuckDB does not (a DuckDB limit, not keel's)."""
+    target = _TARGET.match(sql)
+    if not target:
+        return sql
+    alias = re.escape(target.group(1))
+    return re.sub(rf'(UPDATE\s+SET\s+|,\s*){alias}\.("[^"]+"\s*=)', r"\1\2", sql)
+
+
+class SnowflakeError(Exception):
+    def __init__(self, msg: str):
+        super().__init__(msg)
+        self.msg = msg
+
+
+class Log:
+    """What every connection of one fake warehouse sent, in order."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: list[tuple[str, tuple[Any, ...]]] = []
+
+    @property
+    def statements(self) -> list[str]:
+        with self.lock:
+            return [sql for sql, _ in self.entries]
+
+
+class Cursor:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.description: list[tuple[str, ...]] | None = None
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, sql: str, params: Any = None) -> Cursor:
+        with self.conn.log.lock:
+            self.conn.log.entries.append((sql, tuple(params or ())))
+        if self.conn.refuse is not None and self.conn.refuse.search(sql):
+            raise SnowflakeError("Statement reached its statement or warehouse timeout")
+        for pattern, message in REFUSED:
+            if pattern.search(sql):
+                raise SnowflakeError(f"SQL compilation error: {message}")
+        word = sql.strip().split()[0].upper()
+        if DDL.match(sql) and self.conn.in_transaction:
+            raise SnowflakeError("keel sent DDL inside an open transaction (it would commit it)")
+        if word in ("BEGIN", "START"):
+            self.conn.in_transaction = True
+        elif word in ("COMMIT", "ROLLBACK"):
+            self.conn.in_transaction = False
+        if TAGS.search(sql):
+            self.description, self._rows = [("status",)], [("Statement executed successfully.",)]
+            return self
+        text = unqualified_sets(unescape(sql.replace(" WITH MANAGED ACCESS", "")))
+        text = re.sub(r"\bCURRENT_TIMESTAMP\(\)", "CURRENT_TIMESTAMP", text)
+        for theirs, ours in TYPES:
+            text = re.sub(rf"\b{theirs}\b", ours, text)
+        try:
+            result = self.conn.duck.execute(text, list(params) if params else None)
+        except duckdb.Error as exc:
+            raise SnowflakeError(str(exc).splitlines()[0]) from exc
+        self.description = result.description
+        self._rows = result.fetchall() if result.description else []
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def close(self) -> None:
+        pass
+
+
+class Connection:
+    def __init__(self, duck: Any, log: Log, database: str, refuse: re.Pattern[str] | None):
+        self.duck = duck
+        self.log = log
+        self.refuse = refuse
+        self.in_transaction = False
+        duck.execute(f"USE {quote(database, 'ident', DUCKDB)}")
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    def close(self) -> None:
+        self.duck.close()
+
+
+class Warehouse:
+    """One DuckDB file seen as Snowflake database ``database``; connect() opens sessions."""
+
+    def __init__(self, path: Path, database: str = "SOPHIA", refuse: str | None = None):
+        """``refuse``: a pattern; statements matching it fail as Snowflake errors would."""
+        self.database = database
+        self.refuse = re.compile(refuse) if refuse else None
+        self.root = duckdb.connect()
+        target = quote(str(path), "literal", DUCKDB)
+        self.root.execute(f"ATTACH {target} AS {quote(database, 'ident', DUCKDB)}")
+        self.log = Log()
+
+    def connect(self) -> Connection:
+        return Connection(self.root.cursor(), self.log, self.database, self.refuse)
+
+    def close(self) -> None:
+        self.root.close()
