@@ -97,7 +97,7 @@ def test_untagged_personal_columns_are_masked_everywhere(kit: Make, keel: Any) -
     failures = a.fetch('SELECT * FROM "SOPHIA_OPS"."KEEL_DQ_FAILURES"')
     assert failures and leaked(str(failures)) == []
     assert leaked(json.dumps(status_data(a, k.ctx.project), default=str)) == []
-    notify(k.ctx, "gate", report.to_dict())
+    notify(k.ctx, "gate", report)  # the typed SourceReport, as keel serve passes it
     outbox = a.fetch('SELECT * FROM "SOPHIA_OPS"."KEEL_ALERTS"')
     assert outbox and leaked(str(outbox)) == []
     sender_for(k.ctx).run_once()
