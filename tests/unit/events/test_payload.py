@@ -108,12 +108,6 @@ def test_a_text_only_notice_carries_its_text_into_the_alert() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap found in review: payload.py reads the connection id only from a "
-    "/connections/<id> link; Airbyte's text-only 'connection disabled' notice names it "
-    "on a 'Connection ID: <uuid>' line, so the event has no source and is not alerted",
-)
 def test_a_disabled_notice_names_its_connection_on_an_id_line() -> None:
     """The shape of Airbyte's text-only notice when it disables a connection, as the
     platform's own notification-client tests expect it (airbytehq/airbyte-platform,
