@@ -29,6 +29,7 @@ from keel.adapters.postgres_sql import PostgresSql
 from keel.adapters.postgres_state import (
     MASK_TEXT,
     PRIVILEGES,
+    base_schema,
     masked_schema,
     pg_type,
     view_note,
@@ -178,6 +179,15 @@ class PostgresMasking(PostgresSql):
         return sql
 
     # ---- for writers (publish, ingestion) ----------------------------------------------
+
+    def published_relation(self, schema: str, table: str) -> tuple[str, str]:
+        """The base table ``<SCHEMA>_BASE.T`` when one exists (the promoted name is then
+        keel's masking view over it), else ``schema.table`` itself. One query."""
+        base = (base_schema(schema), table)
+        (found,) = self.fetch(
+            f"SELECT to_regclass({self.lit(self.ident(*base))}) IS NOT NULL", "tables"
+        )[0]
+        return base if found else (schema, table)
 
     def unmasking_sql(self, schema: str, table: str) -> list[str]:
         """Before keel alters a table: drop its masking view, which would make PostgreSQL

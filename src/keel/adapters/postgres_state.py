@@ -137,6 +137,7 @@ class ServerState:
 
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names silently
 MASKED_SUFFIX = "_MASKED"
+BASE_SUFFIX = "_BASE"
 MASK_TEXT = "***MASKED***"  # what a masked text column reads as; other types read NULL
 
 
@@ -145,10 +146,21 @@ def masked_schema(schema: str) -> str:
     ``GONG_DATA_MASKED``. A name whose server spelling would pass 63 bytes keeps a prefix
     of the base name and a hash of all of it, so two long schemas never share (and
     silently overwrite) one view schema."""
-    name = schema + MASKED_SUFFIX
+    return _derived_schema(schema, MASKED_SUFFIX)
+
+
+def base_schema(schema: str) -> str:
+    """The keel-owned schema holding the tables of ``schema`` that are served through a
+    masking view at their promoted name: ``GONG_DATA`` -> ``GONG_DATA_BASE`` (same 63-byte
+    rule and hash as :func:`masked_schema`)."""
+    return _derived_schema(schema, BASE_SUFFIX)
+
+
+def _derived_schema(schema: str, suffix: str) -> str:
+    name = schema + suffix
     if len(name.lower().encode()) <= MAX_NAME_BYTES:
         return name
-    tail = "_" + hashlib.sha256(schema.encode()).hexdigest()[:8].upper() + MASKED_SUFFIX
+    tail = "_" + hashlib.sha256(schema.encode()).hexdigest()[:8].upper() + suffix
     head = schema
     while len((head + tail).lower().encode()) > MAX_NAME_BYTES:
         head = head[:-1]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from keel import ops
@@ -71,7 +72,9 @@ def publish(
     window = Window(batch.after, batch.upto)
     now = run.now()
     quarantine = v.quarantine and forced_by is None
-    ddl = merge.ddl_sql(a, layout)
+    # the relation publish writes: the promoted name, or where a masking engine keeps it
+    target = replace(layout, data=a.published_relation(*layout.data))
+    ddl = merge.ddl_sql(a, target)
     recorded = run.tags
     wanted = merge.promoted_tags(layout, recorded, _contract_tags(v))
     tag_sql = merge.tag_sqls(a, wanted, recorded)
@@ -96,7 +99,7 @@ def publish(
         quarantined = 0
         if quarantine and v.builder is not None:
             quarantined = _quarantine(run, v, now)
-        a.execute(merge.merge_sql(a, layout, window, batch.id if quarantined else None))
+        a.execute(merge.merge_sql(a, target, window, batch.id if quarantined else None))
         for sql in merge.watermark_sql(a, layout, batch.upto, batch.id, now):
             a.execute(sql)
         if not a.caps.native_tags:
