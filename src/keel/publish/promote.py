@@ -31,7 +31,7 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
-from keel.batch.window import Window, utc
+from keel.batch.window import Layout, Window, utc
 from keel.errors import KeelError
 from keel.project.loader import Project, tag_json
 from keel.publish import merge
@@ -72,9 +72,7 @@ def publish(
     window = Window(batch.after, batch.upto)
     now = run.now()
     quarantine = v.quarantine and forced_by is None
-    # the relation publish writes: the promoted name, or where a masking engine keeps it
-    target = replace(layout, data=a.published_relation(*layout.data))
-    ddl = merge.ddl_sql(a, target)
+    ddl = merge.ddl_sql(a, _target(a, layout))
     recorded = run.tags
     wanted = merge.promoted_tags(layout, recorded, _contract_tags(v))
     tag_sql = merge.tag_sqls(a, wanted, recorded)
@@ -99,7 +97,7 @@ def publish(
         quarantined = 0
         if quarantine and v.builder is not None:
             quarantined = _quarantine(run, v, now)
-        a.execute(merge.merge_sql(a, target, window, batch.id if quarantined else None))
+        a.execute(merge.merge_sql(a, _target(a, layout), window, batch.id if quarantined else None))
         for sql in merge.watermark_sql(a, layout, batch.upto, batch.id, now):
             a.execute(sql)
         if not a.caps.native_tags:
@@ -122,6 +120,12 @@ def publish(
     batch.forced_by, batch.reason = forced_by, reason
     report.status = "promoted"
     run.published(v.stream)
+
+
+def _target(a: Adapter, layout: Layout) -> Layout:
+    """The relation publish writes, asked again after masking may have moved it: the
+    promoted name, or where a masking engine keeps its data (a base table)."""
+    return replace(layout, data=a.published_relation(*layout.data))
 
 
 def _verify(a: Adapter, v: Verdict, window: Window) -> None:
