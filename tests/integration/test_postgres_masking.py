@@ -95,6 +95,20 @@ def test_publish_keeps_the_masking_view_in_step_with_the_table(
     ]
     # nothing for the next apply to grant or revoke
     assert _governance(keel, root) == []
+    # the rebuilt view carries the tags as comments again (KEEL_TAGS is keel's record)
+    for kind, name, comment in (
+        ("table", "HUBSPOT_DATA.CONTACTS", "obj_description('hubspot_data.contacts'::regclass)"),
+        (
+            "column",
+            "HUBSPOT_DATA.CONTACTS.EMAIL",
+            "col_description('hubspot_data.contacts'::regclass, 2)",
+        ),
+    ):
+        recorded = pg_db.rows(
+            f"SELECT tag_value FROM sophia_ops.keel_tags WHERE object_type = '{kind}' "
+            f"AND object_name = '{name}'"
+        )
+        assert recorded and pg_db.rows(f"SELECT {comment}") == recorded, name
 
 
 def test_two_masked_roles_share_one_view_and_converge_in_one_apply(

@@ -89,6 +89,7 @@ class PostgresCatalog(Adapter):
         state.grants = grants_from_catalog(seen, schema_acl, table_acl, recorded)
         self.seen = seen
         self.read_recorded_tags(state)
+        seen.tags = {(k.object_type, k.object_name): v for k, v in state.tags.items()}
         state.queries = dict(self.queries)
         return state
 

@@ -179,6 +179,7 @@ class PostgresMasking(PostgresSql):
         elif kind is not None:
             sql.append(f"DROP VIEW IF EXISTS {self.ident(*name)}")
         sql += self.view_sql(schema, table, columns, policies)
+        sql += self._tag_comments(schema, table, "VIEW", [c for c, _ in columns])
         keep = {(g, p) for g, p in acl if g not in policies}
         sql += [
             f"GRANT {p} ON TABLE {self.ident(*name)} TO {self._grantee(g)}"
@@ -204,6 +205,7 @@ class PostgresMasking(PostgresSql):
             f"ALTER TABLE {self.ident(*base)} SET SCHEMA {self.ident(schema)}",
             f"COMMENT ON TABLE {self.ident(*name)} IS NULL",
         ]
+        sql += self._tag_comments(schema, table, "TABLE", seen.columns.get(base, ()))
         sql += [
             f"GRANT {p} ON TABLE {self.ident(*name)} TO {self._grantee(g)}"
             for g, p in sorted(keep)
@@ -214,6 +216,24 @@ class PostgresMasking(PostgresSql):
         seen.types[name] = seen.types.pop(base, ())
         seen.view_policies.pop(base, None)
         seen.relation_acl[name] = keep
+        return sql
+
+    def _tag_comments(
+        self, schema: str, table: str, kind: str, columns: Sequence[str]
+    ) -> list[str]:
+        """The tag comments of a relation keel just (re)created or moved: a new view has
+        none, and the moved table's comment became keel's note (KEEL_TAGS is the record)."""
+        name = f"{schema}.{table}"
+        value = self.seen.tags.get(("table", name))
+        sql = (
+            [f"COMMENT ON {kind} {self.ident(schema, table)} IS {self.lit(value)}"] if value else []
+        )
+        for column in columns:
+            found = self.seen.tags.get(("column", f"{name}.{column}"))
+            if found:
+                sql.append(
+                    f"COMMENT ON COLUMN {self.ident(schema, table, column)} IS {self.lit(found)}"
+                )
         return sql
 
     def _base_schema_sql(self, schema: str) -> list[str]:
@@ -306,8 +326,24 @@ class PostgresMasking(PostgresSql):
             return []
         self._read_pair(schema, table)
         self.seen.recorded = recorded
+        self.seen.tags = self._read_tags(schema, table)
         cols = self.seen.columns.get(self._data(schema, table), ())
         return self._serve_sql(schema, table, view_policies(cols, recorded, schema, table))
+
+    def _read_tags(self, schema: str, table: str) -> dict[tuple[str, str], str]:
+        """keel's recorded tags on ``schema.table`` and its columns (one query)."""
+        name = f"{schema}.{table}"
+        cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
+        return {
+            (kind, obj): value
+            for kind, obj, value in self.fetch(
+                f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
+                f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)} AND "
+                f"({self.ident('OBJECT_NAME')} = {self.lit(name)} OR "
+                f"starts_with({self.ident('OBJECT_NAME')}, {self.lit(name + '.')}))",
+                "tags",
+            )
+        }
 
     def _read_pair(self, schema: str, table: str) -> None:
         """``seen`` for just ``schema.table`` and its base table: kind, columns, ACL."""

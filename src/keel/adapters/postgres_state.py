@@ -120,6 +120,8 @@ class ServerState:
     future_holders: dict[PrivKey, set[str]] = field(default_factory=dict)  # -> creators
     # base tables: (BASE_SCHEMA, TABLE) -> role -> columns read in clear (its comment)
     view_policies: dict[RelKey, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # keel's tags as recorded: (object type, object name) -> value
+    tags: dict[tuple[str, str], str] = field(default_factory=dict)
     # table-level ACL of each relation: (grantee, privilege), owners left out
     relation_acl: dict[RelKey, set[tuple[str, str]]] = field(default_factory=dict)
     recorded: dict[ColKey, list[tuple[str, ...]]] = field(default_factory=dict)
