@@ -325,8 +325,13 @@ class PostgresMasking(PostgresSql):
         if not recorded:
             return []
         self._read_pair(schema, table)
-        self.seen.recorded = recorded
-        self.seen.tags = self._read_tags(schema, table)
+        seen, name = self.seen, f"{schema}.{table}"
+        for key in [k for k in seen.recorded if k[2:] == (schema, table)]:
+            del seen.recorded[key]
+        seen.recorded.update(recorded)
+        for tag in [k for k in seen.tags if k[1] == name or k[1].startswith(name + ".")]:
+            del seen.tags[tag]
+        seen.tags.update(self._read_tags(schema, table))
         cols = self.seen.columns.get(self._data(schema, table), ())
         return self._serve_sql(schema, table, view_policies(cols, recorded, schema, table))
 
@@ -346,11 +351,12 @@ class PostgresMasking(PostgresSql):
         }
 
     def _read_pair(self, schema: str, table: str) -> None:
-        """``seen`` for just ``schema.table`` and its base table: kind, columns, ACL."""
-        from keel.adapters.postgres_state import ServerState
-
-        seen = ServerState(managed_schemas=set(self.seen.managed_schemas))
-        seen.user = self.seen.user
+        """Refresh ``seen`` for ``schema.table`` and its base table: kind, columns, ACL
+        (the rest of ``seen`` is kept: later renderings still know the other tables)."""
+        seen = self.seen
+        for key in ((schema, table), (base_schema(schema), table)):
+            for part in (seen.relations, seen.columns, seen.types, seen.relation_acl):
+                part.pop(key, None)
         pair = [self.ident(schema, table), self.ident(base_schema(schema), table)]
         for nsp, rel, kind, owner, att, fmt, grantee, privilege in self.fetch(
             "SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), a.attname, "
@@ -372,4 +378,3 @@ class PostgresMasking(PostgresSql):
             if name not in seen.columns.get(key, ()):
                 seen.columns[key] = (*seen.columns.get(key, ()), name)
                 seen.types[key] = (*seen.types.get(key, ()), pg_type(fmt))
-        self.seen = seen
