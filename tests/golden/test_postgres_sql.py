@@ -52,6 +52,11 @@ def tag(kind: str, object_type: str, name: str, value: str | None) -> Change:
 
 
 APP_Q, ETL_Q, ADMIN_Q = (f'"{r.lower()}"' for r in (APP, ETL, ADMIN))
+# a column APP's policy hides reads masked for APP's members, but never for keel's user
+HIDE_APP = (
+    f"(pg_has_role(current_user, '{APP.lower()}', 'MEMBER')) "
+    "AND NOT pg_has_role(current_user, 'keel', 'MEMBER')"
+)
 TAG_UPSERT = (
     'INSERT INTO "sophia_ops"."keel_tags" ("object_type", "object_name", "tag_name", '
     '"tag_value", "updated_at") VALUES ({values}, CURRENT_TIMESTAMP) ON CONFLICT '
@@ -189,18 +194,17 @@ CASES: list[tuple[str, Change, list[str]]] = [
             GRANT_UPSERT.format(
                 values=f"'{APP}', 'SELECT', 'COLUMNS', 'GONG_DATA.CALLS(ID,NOT_YET,TITLE)'"
             ),
-            f'REVOKE SELECT ON TABLE "gong_data"."calls" FROM {APP_Q}',
-            f'GRANT SELECT ("id", "title") ON TABLE "gong_data"."calls" TO {APP_Q}',
-            'CREATE SCHEMA IF NOT EXISTS "gong_data_masked"',
-            'REVOKE ALL ON SCHEMA "gong_data_masked" FROM PUBLIC',
-            'DROP VIEW IF EXISTS "gong_data_masked"."calls"',
-            'CREATE VIEW "gong_data_masked"."calls" AS SELECT "id", "title", '
-            """CASE WHEN FALSE THEN "transcript" ELSE '***MASKED***' END AS "transcript", """
-            'CASE WHEN FALSE THEN "duration" END AS "duration" FROM "gong_data"."calls"',
-            'COMMENT ON VIEW "gong_data_masked"."calls" IS \'{"keel_masking_view_of": '
-            '"GONG_DATA.CALLS", "shown": ["ID", "TITLE"]}\'',
-            f'GRANT USAGE ON SCHEMA "gong_data_masked" TO {APP_Q}',
-            f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
+            'CREATE SCHEMA IF NOT EXISTS "gong_data_base"',
+            'REVOKE ALL ON SCHEMA "gong_data_base" FROM PUBLIC',
+            'ALTER TABLE "gong_data"."calls" SET SCHEMA "gong_data_base"',
+            'CREATE VIEW "gong_data"."calls" AS SELECT "id", "title", '
+            f'CASE WHEN {HIDE_APP} THEN \'***MASKED***\' ELSE "transcript" END AS "transcript", '
+            f'CASE WHEN NOT ({HIDE_APP}) THEN "duration" END AS "duration" '
+            'FROM "gong_data_base"."calls"',
+            'COMMENT ON TABLE "gong_data_base"."calls" IS \'{"keel_masking_view_of": '
+            f'"GONG_DATA.CALLS", "policies": {{"{APP}": ["ID", "TITLE"]}}}}\'',
+            f'REVOKE ALL ON TABLE "gong_data"."calls" FROM {APP_Q}',
+            f'GRANT SELECT ON TABLE "gong_data"."calls" TO {APP_Q}',
         ],
     ),
     (
@@ -209,7 +213,7 @@ CASES: list[tuple[str, Change, list[str]]] = [
         [GRANT_UPSERT.format(values=f"'{APP}', 'SELECT', 'COLUMNS', 'GONG_DATA.USERS(ID)'")],
     ),
     (
-        "revoke columns: those columns only",
+        "revoke columns of a table not served by a view: those column privileges only",
         grant("revoke", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"),
         [
             'DELETE FROM "sophia_ops"."keel_grants" WHERE "role_name" = '
@@ -352,79 +356,104 @@ def test_column_types_use_the_core_vocabulary(formatted: str, expected: str) -> 
     assert pg_type(formatted) == expected
 
 
-def test_revoking_the_last_policy_drops_its_masking_view(adapter: PostgresAdapter) -> None:
-    adapter.seen.relations[("GONG_DATA_MASKED", "CALLS")] = "v"
+def served(adapter: PostgresAdapter) -> None:
+    """GONG_DATA.CALLS as keel serves it for APP: a view over GONG_DATA_BASE.CALLS."""
+    seen = adapter.seen
+    seen.relations[("GONG_DATA", "CALLS")] = "v"
+    seen.relations[("GONG_DATA_BASE", "CALLS")] = "r"
+    for part in (seen.columns, seen.types):
+        part[("GONG_DATA_BASE", "CALLS")] = part[("GONG_DATA", "CALLS")]
+    seen.relation_acl[("GONG_DATA", "CALLS")] = {(APP, "SELECT"), (ADMIN, "SELECT")}
+    seen.recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
+
+
+def test_revoking_the_last_policy_moves_the_table_back(adapter: PostgresAdapter) -> None:
+    """The view goes, the table returns to its name with the view's other grants."""
+    served(adapter)
     change = adapter.render(grant("revoke", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
     assert list(change.sql)[1:] == [
-        f'REVOKE SELECT ("id", "title") ON TABLE "gong_data"."calls" FROM {APP_Q}',
-        'DROP VIEW IF EXISTS "gong_data_masked"."calls"',
-        f'REVOKE USAGE ON SCHEMA "gong_data_masked" FROM {APP_Q}',
+        'DROP VIEW IF EXISTS "gong_data"."calls"',
+        'ALTER TABLE "gong_data_base"."calls" SET SCHEMA "gong_data"',
+        'COMMENT ON TABLE "gong_data"."calls" IS NULL',
+        f'GRANT SELECT ON TABLE "gong_data"."calls" TO {ADMIN_Q}',
     ]
+    assert adapter.seen.relations[("GONG_DATA", "CALLS")] == "r"
 
 
 def test_one_masking_view_serves_every_role_with_a_policy(adapter: PostgresAdapter) -> None:
-    """ADMIN's recorded policy shows ID and TRANSCRIPT; APP's new one ID and TITLE: the view
-    shows only what both may read (ID), and both roles get it."""
+    """ADMIN's recorded policy shows ID and TRANSCRIPT; APP's new one ID and TITLE: each
+    column is masked for the members of the roles whose policy hides it; both read it."""
     adapter.seen.recorded = {(ADMIN, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TRANSCRIPT")]}
     sql = list(
         adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)")).sql
     )
     create = next(s for s in sql if s.startswith("CREATE VIEW"))
-    assert create.startswith('CREATE VIEW "gong_data_masked"."calls" AS SELECT "id", CASE')
-    assert """CASE WHEN FALSE THEN "title" ELSE '***MASKED***' END AS "title\"""" in create
+    assert create.startswith('CREATE VIEW "gong_data"."calls" AS SELECT "id", CASE')
+    hide_admin = HIDE_APP.replace(APP.lower(), ADMIN.lower())
+    assert f"""CASE WHEN {hide_admin} THEN '***MASKED***' ELSE "title" END""" in create
+    assert f"""CASE WHEN {HIDE_APP} THEN '***MASKED***' ELSE "transcript" END""" in create
+    both = HIDE_APP.replace(
+        "(pg_has_role", f"(pg_has_role(current_user, '{ADMIN.lower()}', 'MEMBER') OR pg_has_role"
+    )
+    assert f'CASE WHEN NOT ({both}) THEN "duration" END' in create
     assert sql[-4:] == [
-        f'GRANT USAGE ON SCHEMA "gong_data_masked" TO {ADMIN_Q}',
-        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {ADMIN_Q}',
-        f'GRANT USAGE ON SCHEMA "gong_data_masked" TO {APP_Q}',
-        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
+        f'REVOKE ALL ON TABLE "gong_data"."calls" FROM {ADMIN_Q}',
+        f'GRANT SELECT ON TABLE "gong_data"."calls" TO {ADMIN_Q}',
+        f'REVOKE ALL ON TABLE "gong_data"."calls" FROM {APP_Q}',
+        f'GRANT SELECT ON TABLE "gong_data"."calls" TO {APP_Q}',
     ]
-    # revoking one of two policies keeps the view for the other role
-    adapter.seen.relations[("GONG_DATA_MASKED", "CALLS")] = "v"
+    # revoking one of two policies rebuilds the view for the other role only
     revoke = adapter.render(grant("revoke", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
-    assert list(revoke.sql)[-2:] == [
-        f'REVOKE SELECT ON TABLE "gong_data_masked"."calls" FROM {APP_Q}',
-        f'REVOKE USAGE ON SCHEMA "gong_data_masked" FROM {APP_Q}',
+    rebuilt = list(revoke.sql)
+    assert 'DROP VIEW IF EXISTS "gong_data"."calls"' in rebuilt
+    assert rebuilt[-2:] == [
+        f'REVOKE ALL ON TABLE "gong_data"."calls" FROM {ADMIN_Q}',
+        f'GRANT SELECT ON TABLE "gong_data"."calls" TO {ADMIN_Q}',
     ]
 
 
-def test_masking_view_schemas_stay_within_63_bytes() -> None:
+def test_base_schemas_stay_within_63_bytes() -> None:
     """PostgreSQL truncates names past NAMEDATALEN-1 = 63 bytes, so two long schemas would
-    share (and overwrite) one view schema; keel's derived names never pass 63 bytes."""
-    from keel.adapters.postgres_state import masked_schema
+    share one base schema; keel's derived names never pass 63 bytes."""
+    from keel.adapters.postgres_state import base_schema
 
-    assert masked_schema("GONG_DATA") == "GONG_DATA_MASKED"
-    fits = "S" * 56  # + _MASKED = 63 bytes exactly
-    assert masked_schema(fits) == fits + "_MASKED"
+    assert base_schema("GONG_DATA") == "GONG_DATA_BASE"
+    fits = "S" * 58  # + _BASE = 63 bytes exactly
+    assert base_schema(fits) == fits + "_BASE"
     long_a, long_b = "A" * 60 + "_ONE", "A" * 60 + "_TWO"
-    derived = {masked_schema(long_a), masked_schema(long_b)}
+    derived = {base_schema(long_a), base_schema(long_b)}
     assert len(derived) == 2
-    assert all(len(n.lower().encode()) <= 63 and n.endswith("_MASKED") for n in derived)
+    assert all(len(n.lower().encode()) <= 63 and n.endswith("_BASE") for n in derived)
     multibyte = "Ü" * 40  # 80 bytes: cut on a character boundary
-    assert len(masked_schema(multibyte).lower().encode()) <= 63
+    assert len(base_schema(multibyte).lower().encode()) <= 63
 
 
-def test_a_declared_schema_cannot_take_a_masking_view_schema(adapter: PostgresAdapter) -> None:
+def test_a_declared_schema_cannot_take_a_base_schema(adapter: PostgresAdapter) -> None:
     from keel.errors import WarehouseError
 
-    adapter.seen.managed_schemas.add("GONG_DATA_MASKED")
-    with pytest.raises(WarehouseError, match="GONG_DATA_MASKED is declared in keel.yml"):
+    adapter.seen.managed_schemas.add("GONG_DATA_BASE")
+    with pytest.raises(WarehouseError, match="GONG_DATA_BASE is declared in keel.yml"):
         adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID)"))
 
 
 def test_policies_rendered_earlier_in_a_plan_share_the_view(adapter: PostgresAdapter) -> None:
-    """Two roles' new policies on one table in one plan: the second view rebuild serves
-    both (the last statement list to run leaves the view right, so one apply converges);
-    a revoke rendered first takes its role out of later rebuilds."""
+    """Two roles' new policies on one table in one plan: the second rendering sees the
+    table already served by the first and rebuilds the view for both (one apply
+    converges); a revoke rendered first takes its role out of later rebuilds."""
     adapter.seen.recorded = {(ETL, "SELECT", "GONG_DATA", "CALLS"): [("ID",)]}
     adapter.render(grant("revoke", ETL, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID)"))
-    adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
+    first = adapter.render(grant("grant", APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"))
+    assert 'ALTER TABLE "gong_data"."calls" SET SCHEMA "gong_data_base"' in first.sql
     second = adapter.render(
         grant("grant", ADMIN, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE,TRANSCRIPT)")
     )
+    assert 'DROP VIEW IF EXISTS "gong_data"."calls"' in second.sql
+    assert not any("SET SCHEMA" in s for s in second.sql)
     readers = [s for s in second.sql if s.startswith("GRANT SELECT ON TABLE")]
     assert readers == [
-        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {ADMIN_Q}',
-        f'GRANT SELECT ON TABLE "gong_data_masked"."calls" TO {APP_Q}',
+        f'GRANT SELECT ON TABLE "gong_data"."calls" TO {ADMIN_Q}',
+        f'GRANT SELECT ON TABLE "gong_data"."calls" TO {APP_Q}',
     ]
-    comment = next(s for s in second.sql if s.startswith("COMMENT ON VIEW"))
-    assert '"shown": ["ID", "TITLE"]' in comment
+    comment = next(s for s in second.sql if s.startswith("COMMENT ON TABLE"))
+    assert f'"{APP}": ["ID", "TITLE"]' in comment
+    assert f'"{ADMIN}": ["ID", "TITLE", "TRANSCRIPT"]' in comment

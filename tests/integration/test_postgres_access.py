@@ -5,10 +5,10 @@ ALL TABLES grants and column privileges cover them), and after it, created by ET
 the admin role, and by keel's own user (ingestion, publish): default privileges cover
 those. The same matrix is asserted after the follow-up apply.
 
-APP reads a table with masked columns two ways: named columns on the table itself (a
-masked column is refused), and ``SELECT *`` on keel's masking view ``<schema>_masked``,
-where masked values read ``***MASKED***`` (PostgreSQL refuses a whole statement naming a
-column the role may not read, so ``SELECT *`` on the table itself stays refused).
+APP reads a table with masked columns at its promoted name, which keel serves through a
+masking view over ``<schema>_base`` (docs/postgres.md): ``SELECT *`` and named masked
+columns work and read ``***MASKED***``; ADMIN reads the same name in clear; ETL and PUBLIC
+are refused; no role may use the base schema.
 """
 
 from __future__ import annotations
@@ -35,25 +35,22 @@ MATRIX: dict[tuple[str, str], bool] = {
     # APP: reads the semantic layer and promoted data, never a masked column, writes nothing
     ("app", "SELECT id, title, duration_seconds FROM gong_data.calls"): True,
     ("app", "SELECT count(*) FROM gong_data.calls"): True,
-    ("app", "SELECT transcript FROM gong_data.calls"): False,
-    ("app", "SELECT * FROM gong_data.calls"): False,
+    ("app", "SELECT transcript FROM gong_data.calls"): True,
+    ("app", "SELECT * FROM gong_data.calls"): True,
     ("app", "SELECT id, department, hire_date FROM netsuite_data.employees"): True,
-    ("app", "SELECT ssn FROM netsuite_data.employees"): False,
-    ("app", "SELECT email FROM netsuite_data.employees"): False,
+    ("app", "SELECT ssn FROM netsuite_data.employees"): True,
+    ("app", "SELECT * FROM netsuite_data.employees"): True,
     ("app", "SELECT * FROM sophia_semantic.call_360"): True,
     ("app", "SELECT * FROM sophia_semantic.late_360"): True,
     ("app", "SELECT * FROM gong_data.meetings"): True,
     ("app", "SELECT id, company_id FROM hubspot_data.contacts"): True,
-    ("app", "SELECT email FROM hubspot_data.contacts"): False,
+    ("app", "SELECT * FROM hubspot_data.contacts"): True,
     ("app", "SELECT id, name FROM slack_data.users"): True,
-    ("app", "SELECT email FROM slack_data.users"): False,
-    ("app", "SELECT * FROM gong_data_masked.calls"): True,
-    ("app", "SELECT * FROM netsuite_data_masked.employees"): True,
-    ("app", "SELECT * FROM hubspot_data_masked.contacts"): True,
-    ("app", "SELECT * FROM slack_data_masked.users"): True,
-    ("app", "INSERT INTO gong_data_masked.calls (id) VALUES ('x')"): False,
-    ("app", "UPDATE gong_data_masked.calls SET title = 'x'"): False,
-    ("app", "CREATE TABLE gong_data_masked.app_t (a int)"): False,
+    ("app", "SELECT * FROM slack_data.users"): True,
+    ("app", "SELECT * FROM gong_data_base.calls"): False,
+    ("app", "SELECT * FROM hubspot_data_base.contacts"): False,
+    ("app", "SELECT * FROM slack_data_base.users"): False,
+    ("app", "CREATE TABLE gong_data_base.app_t (a int)"): False,
     ("app", "SELECT * FROM gong_data_raw.calls"): False,
     ("app", "SELECT * FROM gong_data_raw.late_stream"): False,
     ("app", "SELECT * FROM gong_data_raw.keel_landed"): False,
@@ -82,8 +79,9 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("etl", "SELECT id FROM gong_data.calls"): False,
     ("etl", "SELECT * FROM gong_data.meetings"): False,
     ("etl", "SELECT * FROM sophia_semantic.call_360"): False,
-    ("etl", "SELECT * FROM gong_data_masked.calls"): False,
-    ("etl", "SELECT * FROM hubspot_data_masked.contacts"): False,
+    ("etl", "SELECT * FROM gong_data_base.calls"): False,
+    ("etl", "SELECT * FROM hubspot_data.contacts"): False,
+    ("etl", "SELECT * FROM slack_data.users"): False,
     ("etl", "SELECT * FROM sophia_ops.keel_tags"): False,
     ("etl", "INSERT INTO gong_data.calls (id) VALUES ('x')"): False,
     ("etl", "CREATE TABLE gong_data.etl_t (a int)"): False,
@@ -97,6 +95,8 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("admin", "SELECT * FROM gong_data.calls"): True,
     ("admin", "SELECT * FROM hubspot_data.contacts"): True,
     ("admin", "SELECT * FROM slack_data.users"): True,
+    ("admin", "SELECT * FROM gong_data_base.calls"): False,
+    ("admin", "SELECT * FROM slack_data_base.users"): False,
     ("admin", "INSERT INTO gong_data.calls (id) VALUES ('a1')"): True,
     ("admin", "SELECT * FROM sophia_ops.keel_tags"): True,
     ("admin", "SELECT * FROM gong_data_raw.calls"): True,
@@ -108,7 +108,7 @@ MATRIX: dict[tuple[str, str], bool] = {
     ("nobody", "SELECT * FROM gong_data.meetings"): False,
     ("nobody", "SELECT id FROM gong_data.calls"): False,
     ("nobody", "SELECT * FROM sophia_semantic.call_360"): False,
-    ("nobody", "SELECT * FROM gong_data_masked.calls"): False,
+    ("nobody", "SELECT * FROM gong_data_base.calls"): False,
     ("nobody", "SELECT * FROM gong_data_raw.calls"): False,
     ("nobody", "SELECT * FROM sophia_ops.keel_tags"): False,
     ("nobody", "CREATE TABLE public.nobody_t (a int)"): False,
@@ -207,26 +207,35 @@ def test_least_privilege_matrix(pg_db: Any, pg_project: Any, keel: Any) -> None:
                 adapter.execute(statement)
     finally:
         adapter.close()
-    app = ident(pg_db.role(APP), POSTGRES)
-    masked = "'***MASKED***'"
+    app, admin = (ident(pg_db.role(r), POSTGRES) for r in (APP, ADMIN))
+    (keel_user,) = pg_db.rows("SELECT current_user")[0]
+    hide = (
+        f"(pg_has_role(current_user, '{pg_db.role(APP)}', 'MEMBER')) "
+        f"AND NOT pg_has_role(current_user, '{keel_user}', 'MEMBER')"
+    )
+    base, view = '"hubspot_data_base"."contacts"', '"hubspot_data"."contacts"'
     assert masking == [
-        f'REVOKE SELECT ON TABLE "hubspot_data"."contacts" FROM {app}',
-        'GRANT SELECT ("company_id", "id", "lifecycle_stage", "updated_at") ON TABLE '
-        f'"hubspot_data"."contacts" TO {app}',
-        'CREATE SCHEMA IF NOT EXISTS "hubspot_data_masked"',
-        'REVOKE ALL ON SCHEMA "hubspot_data_masked" FROM PUBLIC',
-        'DROP VIEW IF EXISTS "hubspot_data_masked"."contacts"',
-        'CREATE VIEW "hubspot_data_masked"."contacts" AS SELECT "id", '
+        'CREATE SCHEMA IF NOT EXISTS "hubspot_data_base"',
+        'REVOKE ALL ON SCHEMA "hubspot_data_base" FROM PUBLIC',
+        'ALTER TABLE "hubspot_data"."contacts" SET SCHEMA "hubspot_data_base"',
+        f"REVOKE ALL ON TABLE {base} FROM {admin}",
+        f"REVOKE ALL ON TABLE {base} FROM {app}",
+        f'CREATE VIEW {view} AS SELECT "id", '
         + ", ".join(
-            f'CASE WHEN FALSE THEN "{c}" ELSE {masked} END AS "{c}"'
+            f'CASE WHEN {hide} THEN \'***MASKED***\' ELSE "{c}" END AS "{c}"'
             for c in ("email", "first_name", "last_name", "phone")
         )
-        + ', "company_id", "lifecycle_stage", "updated_at" FROM "hubspot_data"."contacts"',
-        'COMMENT ON VIEW "hubspot_data_masked"."contacts" IS \'{"keel_masking_view_of": '
-        '"HUBSPOT_DATA.CONTACTS", "shown": ["ID", "COMPANY_ID", "LIFECYCLE_STAGE", '
-        '"UPDATED_AT"]}\'',
-        f'GRANT USAGE ON SCHEMA "hubspot_data_masked" TO {app}',
-        f'GRANT SELECT ON TABLE "hubspot_data_masked"."contacts" TO {app}',
+        + f', "company_id", "lifecycle_stage", "updated_at" FROM {base}',
+        f"COMMENT ON TABLE {base} IS '"
+        '{"keel_masking_view_of": "HUBSPOT_DATA.CONTACTS", "policies": '
+        f'{{"{pg_db.canonical(APP)}": ["ID", "COMPANY_ID", "LIFECYCLE_STAGE", "UPDATED_AT"]}}}}'
+        "'",
+        f"REVOKE ALL ON TABLE {view} FROM {app}",
+        f"GRANT SELECT ON TABLE {view} TO {app}",
+        *(
+            f"GRANT {p} ON TABLE {view} TO {admin}"
+            for p in ("DELETE", "INSERT", "SELECT", "UPDATE")
+        ),
     ]
     # a masked table the admin role creates, without the masking: the default privileges
     # expose it ...
@@ -264,15 +273,16 @@ def test_least_privilege_matrix(pg_db: Any, pg_project: Any, keel: Any) -> None:
     after = outcomes(users)
     assert {k: v for k, v in after.items() if v != MATRIX[k]} == {}  # lists what differs
 
-    # what APP's SELECT * returns: masked values, whoever created the table; ADMIN: clear
+    # what APP's SELECT * on the promoted names returns: masked values, whoever created
+    # the table; ADMIN: clear values at the same names
     m = "***MASKED***"
-    assert rows(users["app"], "SELECT id, title, transcript FROM gong_data_masked.calls") == [
+    assert rows(users["app"], "SELECT id, title, transcript FROM gong_data.calls") == [
         ("c1", "Kickoff", m)
     ]
-    assert rows(
-        users["app"], "SELECT id, email, ssn, department FROM netsuite_data_masked.employees"
-    ) == [("e1", m, m, "Sales")]
-    assert rows(users["app"], "SELECT * FROM hubspot_data_masked.contacts")[0][:6] == (
+    assert rows(users["app"], "SELECT id, email, ssn, department FROM netsuite_data.employees") == [
+        ("e1", m, m, "Sales")
+    ]
+    assert rows(users["app"], "SELECT * FROM hubspot_data.contacts")[0][:6] == (
         "p1",
         m,
         m,
@@ -280,13 +290,12 @@ def test_least_privilege_matrix(pg_db: Any, pg_project: Any, keel: Any) -> None:
         m,
         "co1",
     )
-    assert rows(users["app"], "SELECT id, name, email FROM slack_data_masked.users") == [
-        ("u1", "bo", m)
-    ]
+    assert rows(users["app"], "SELECT id, name, email FROM slack_data.users") == [("u1", "bo", m)]
     assert rows(users["admin"], "SELECT transcript FROM gong_data.calls") == [("hello there",)]
     assert rows(users["admin"], "SELECT email FROM slack_data.users") == [("bo@example.com",)]
+    assert rows(users["admin"], "SELECT email FROM hubspot_data.contacts") == [("bo@example.com",)]
     # the view has the table's columns, in the table's order
-    star = "SELECT * FROM gong_data_masked.calls"
+    star = "SELECT * FROM gong_data.calls"
     assert len(rows(users["app"], star)[0]) == len(CALLS_COLUMNS.split(","))
     audit = keel("audit", "--json", project=root).json()
     assert audit["rbac"]["violations"] == []
@@ -317,11 +326,10 @@ def test_a_changed_masking_policy_converges_in_one_apply(
     ]
     assert keel("apply", "--yes", project=root).exit_code == 0
     assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
-    assert attempt(app, "SELECT id, started_at FROM gong_data.calls")
-    assert not attempt(app, "SELECT title FROM gong_data.calls")
-    assert not attempt(app, "SELECT transcript FROM gong_data.calls")
-    # the masking view follows the new policy
-    assert rows(app, "SELECT id, title FROM gong_data_masked.calls") == [("c1", "***MASKED***")]
+    # the masking view at the promoted name follows the new policy
+    assert rows(app, "SELECT id, title, transcript FROM gong_data.calls") == [
+        ("c1", "***MASKED***", "***MASKED***")
+    ]
 
 
 def test_a_stale_masking_view_is_reported_and_rebuilt(
@@ -337,7 +345,7 @@ def test_a_stale_masking_view_is_reported_and_rebuilt(
     )
     assert keel("apply", "--yes", project=root).exit_code == 0
     app = pg_db.login("u_app", pg_db.role(APP))
-    pg_db.sql("DROP VIEW gong_data_masked.calls")
+    pg_db.sql("DROP VIEW gong_data.calls")
     audit = keel("audit", "--json", project=root)
     assert audit.exit_code == 1
     missing = [v for v in audit.json()["rbac"]["violations"] if v["kind"] == "grant_missing"]
@@ -346,15 +354,15 @@ def test_a_stale_masking_view_is_reported_and_rebuilt(
     ]
     assert keel("apply", "--yes", project=root).exit_code == 0
     assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
-    assert rows(app, "SELECT id, transcript FROM gong_data_masked.calls") == [
-        ("c1", "***MASKED***")
-    ]
-    # a column the contract does not know yet: hidden on the table, masked in the view
-    pg_db.sql("ALTER TABLE gong_data.calls ADD COLUMN caller_phone text, ADD COLUMN score bigint")
-    pg_db.sql("UPDATE gong_data.calls SET caller_phone = '+1 415 555 0100', score = 7")
+    assert rows(app, "SELECT id, transcript FROM gong_data.calls") == [("c1", "***MASKED***")]
+    # a column the contract does not know yet, added to the base table: masked in the view
+    pg_db.sql(
+        "ALTER TABLE gong_data_base.calls ADD COLUMN caller_phone text, ADD COLUMN score bigint"
+    )
+    pg_db.sql("UPDATE gong_data_base.calls SET caller_phone = '+1 415 555 0100', score = 7")
     r = keel("plan", "--detailed-exitcode", project=root)
     assert r.exit_code == 2, r.stdout
     assert keel("apply", "--yes", project=root).exit_code == 0
     assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
-    assert rows(app, "SELECT * FROM gong_data_masked.calls")[0][-2:] == ("***MASKED***", None)
-    assert not attempt(app, "SELECT caller_phone FROM gong_data.calls")
+    assert rows(app, "SELECT * FROM gong_data.calls")[0][-2:] == ("***MASKED***", None)
+    assert rows(app, "SELECT caller_phone FROM gong_data.calls") == [("***MASKED***",)]

@@ -1,18 +1,16 @@
 """APP's ``SELECT *`` on the PROMOTED name (``gong_data.calls``), logged in as each role.
 
-The application and the tag-based discovery service query the promoted name itself, not
-keel's ``<schema>_masked`` views. Two tests:
+The application and the tag-based discovery service query the promoted name itself. Two
+tests:
 
 - ``test_app_select_star_on_the_promoted_name_with_keel`` is the requirement (issue 12,
-  "The app's reads work on every engine") run against keel: it is an expected failure
-  (strict) until keel serves the promoted name through a masking view. Today PostgreSQL
-  refuses it: a role with column privileges only is refused a whole statement that names
-  a column it may not read ("permission denied for table calls").
+  "The app's reads work on every engine") run against keel: APP's ``SELECT *`` on the
+  promoted name of a table that predates apply, one ADMIN creates after it and one
+  publish creates, with masked values; ADMIN in clear, ETL refused; the plan empty.
 - ``test_the_view_over_a_base_schema_design_on_the_server`` proves, with plain SQL and no
-  keel code, the PostgreSQL behaviour the chosen design relies on (docs/postgres.md,
-  "APP's SELECT * on the promoted name"): the table moves to ``<schema>_base``, and the
-  promoted name is a view whose masked columns read
-  ``CASE WHEN pg_has_role(current_user, <admin>, 'MEMBER') THEN col ELSE <mask> END``.
+  keel code, the PostgreSQL behaviour the design relies on (docs/postgres.md, "Masking"):
+  the table moves to ``<schema>_base``, and the promoted name is a view whose masked
+  columns read ``CASE WHEN pg_has_role(current_user, <role>, 'MEMBER') ...``.
 
 Documented PostgreSQL facts these tests encode:
 - a view's access to the tables it reads is checked with its OWNER's privileges (unless
@@ -60,13 +58,6 @@ def refused(dsn: str, query: str) -> bool:
     return False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg.errors.InsufficientPrivilege,
-    reason="APP's SELECT * on a promoted table with masked columns is refused on "
-    "PostgreSQL (column privileges); keel does not serve the promoted name through a "
-    "masking view yet (docs/postgres.md, 'APP's SELECT * on the promoted name')",
-)
 def test_app_select_star_on_the_promoted_name_with_keel(
     pg_db: Any, pg_project: Any, keel: Any
 ) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from keel.adapters.postgres import PostgresAdapter
@@ -249,10 +250,15 @@ def test_demo_flow_has_the_same_verdicts_on_postgres_and_duckdb(
         "SELECT count(*) FROM hubspot_data.contacts "
         "WHERE email IS NULL OR lifecycle_stage = 'Subscriber'"
     ) == [(0,)]
-    # publish created the table and, in the same transaction, its masking view
-    assert pg_db.rows(
-        "SELECT count(*) FROM hubspot_data_masked.contacts WHERE email = '***MASKED***'"
-    ) == [(published,)]
+    # publish created the table and, in the same transaction, served it through keel's
+    # masking view: its data is in the base schema, APP reads the promoted name masked
+    assert pg_db.rows("SELECT count(*) FROM hubspot_data_base.contacts") == [(published,)]
+    app = pg_db.login("u_app", pg_db.role("SOPHIA_AI_APP_ROLE"))
+    with psycopg.connect(app) as conn:
+        masked = conn.execute(
+            b"SELECT count(*) FROM hubspot_data.contacts WHERE email = '***MASKED***'"
+        ).fetchall()
+    assert masked == [(published,)]
     assert pg_db.rows(
         "SELECT status FROM sophia_ops.keel_batches WHERE stream = 'contacts' ORDER BY created_at"
     ) == [("promoted",), ("blocked",)]

@@ -1,10 +1,12 @@
 """keel's masking views through the real publish path on PostgreSQL.
 
-Publish creates a promoted table and its masking view in one transaction; when a later
-batch adds a column or widens a type, publish sets the view aside before its ``ALTER``
+Publish creates a promoted table and, in the same transaction, serves it through keel's
+masking view at its name (the data moves to ``<schema>_base``); when a later batch adds a
+column or widens a type, publish drops the view before its ``ALTER`` on the base table
 (PostgreSQL refuses ``ALTER COLUMN ... TYPE`` on a column a view uses: "cannot alter
 type of a column used by a view or rule") and rebuilds it over the new columns in the
-same transaction, so APP's ``SELECT *`` keeps working and the next plan grants nothing.
+same transaction, so APP's ``SELECT *`` on the promoted name keeps working and the next
+plan grants nothing.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def test_publish_keeps_the_masking_view_in_step_with_the_table(
         done = promote(ctx.project, ctx.adapter, "hubspot")
     assert [s.status for s in done.streams] == ["promoted", "promoted"], done.to_dict()
     app = pg_db.login("u_app", pg_db.role(APP))
-    assert _rows(app, "SELECT id, email, stage, score FROM hubspot_data_masked.contacts") == [
+    assert _rows(app, "SELECT id, email, stage, score FROM hubspot_data.contacts") == [
         ("p1", M, "lead", 5)
     ]
     assert _governance(keel, root) == []
@@ -84,21 +86,36 @@ def test_publish_keeps_the_masking_view_in_step_with_the_table(
         "'hubspot_data' AND table_name = 'contacts' AND column_name = 'score'"
     ) == [("double precision",)]
     # APP: SELECT * works, the new column (not in the contract) is masked, the type follows
-    assert _rows(
-        app, "SELECT id, email, score, phone FROM hubspot_data_masked.contacts ORDER BY id"
-    ) == [("p1", M, 5.0, M), ("p2", M, 7.5, M)]  # NULL or not: masked
+    assert _rows(app, "SELECT id, email, score, phone FROM hubspot_data.contacts ORDER BY id") == [
+        ("p1", M, 5.0, M),
+        ("p2", M, 7.5, M),
+    ]  # NULL or not: masked
     assert _rows(pg_db.admin_dsn, "SELECT phone FROM hubspot_data.contacts WHERE id = 'p2'") == [
         ("+1 415 555 0100",)
     ]
     # nothing for the next apply to grant or revoke
     assert _governance(keel, root) == []
+    # the rebuilt view carries the tags as comments again (KEEL_TAGS is keel's record)
+    for kind, name, comment in (
+        ("table", "HUBSPOT_DATA.CONTACTS", "obj_description('hubspot_data.contacts'::regclass)"),
+        (
+            "column",
+            "HUBSPOT_DATA.CONTACTS.EMAIL",
+            "col_description('hubspot_data.contacts'::regclass, 2)",
+        ),
+    ):
+        recorded = pg_db.rows(
+            f"SELECT tag_value FROM sophia_ops.keel_tags WHERE object_type = '{kind}' "
+            f"AND object_name = '{name}'"
+        )
+        assert recorded and pg_db.rows(f"SELECT {comment}") == recorded, name
 
 
 def test_two_masked_roles_share_one_view_and_converge_in_one_apply(
     pg_project: Callable[..., Path], pg_db: Any, keel: Any
 ) -> None:
-    """APP masks high and sensitive, ANALYST sensitive only: each gets its own column
-    privileges on the table; the one view shows what both may read, to both of them."""
+    """APP masks high and sensitive, ANALYST sensitive only: one view at the promoted
+    name masks each column for the members of the roles whose policy hides it."""
     root = pg_project()
     path = root / "keel.yml"
     doc = yaml.safe_load(path.read_text())
@@ -118,10 +135,9 @@ def test_two_masked_roles_share_one_view_and_converge_in_one_apply(
     assert r.exit_code == 0, r.stdout
     app = pg_db.login("u_app", pg_db.role(APP))
     ana = pg_db.login("u_ana", pg_db.role("ANALYST"))
-    query = "SELECT id, email, ssn, department FROM netsuite_data_masked.employees"
+    query = "SELECT id, email, ssn, department FROM netsuite_data.employees"
     assert _rows(app, query) == [("e1", M, M, "Sales")]
-    assert _rows(ana, query) == [("e1", M, M, "Sales")]
-    # on the table itself, each role reads what its own policy allows
-    assert _rows(ana, "SELECT email FROM netsuite_data.employees") == [("ann@example.com",)]
+    assert _rows(ana, query) == [("e1", "ann@example.com", M, "Sales")]
+    assert _rows(app, "SELECT * FROM netsuite_data.employees")[0][3] == M
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        _rows(app, "SELECT email FROM netsuite_data.employees")
+        _rows(app, "SELECT email FROM netsuite_data_base.employees")

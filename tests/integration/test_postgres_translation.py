@@ -69,66 +69,66 @@ def test_tables_the_role_owns_are_neutral() -> None:
     }
 
 
-VIEW = ("GONG_DATA_MASKED", "CALLS")
+BASE = ("GONG_DATA_BASE", "CALLS")
+POLICY = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "NOT_YET", "TITLE")]}
+ON_VIEW = {(APP, "SELECT", "GONG_DATA"): {"CALLS", "MEETINGS"}}
 
 
-def with_view(shown: tuple[str, ...] = ("ID", "TITLE"), **kw: object) -> ServerState:
-    """GONG_DATA.CALLS masked for APP, with its masking view as keel builds it."""
-    s = seen(
-        column_grants={(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TITLE"}},
-        types={("GONG_DATA", "CALLS"): ("VARCHAR",) * 3, VIEW: ("VARCHAR",) * 3},
-        **kw,
-    )
-    s.relations[VIEW] = "v"
-    s.columns[VIEW] = s.columns[("GONG_DATA", "CALLS")]
-    s.view_shown[VIEW] = shown
+def with_view(clear: tuple[str, ...] = ("ID", "TITLE"), **kw: object) -> ServerState:
+    """GONG_DATA.CALLS served as keel builds it: the data in GONG_DATA_BASE.CALLS, the
+    promoted name a view with the same columns, the base table's note naming the policy."""
+    s = seen(**kw)
+    s.relations[("GONG_DATA", "CALLS")] = "v"
+    s.relations[BASE] = "r"
+    s.owners[BASE] = "KEEL"
+    s.columns[BASE] = s.columns[("GONG_DATA", "CALLS")]
+    s.view_policies[BASE] = {APP: clear}
     return s
 
 
-VIEW_SCHEMA_ACL = [(APP, "USAGE", "GONG_DATA_MASKED")]
-VIEW_ACL = {(APP, "SELECT", "GONG_DATA_MASKED"): {"CALLS"}}
-
-
-def test_masked_tables_hold_columns_not_the_table() -> None:
-    """The policy is held with its column privileges and its masking view; the view's own
-    USAGE and SELECT are part of the policy, not drift."""
-    acl = {(APP, "SELECT", "GONG_DATA"): {"MEETINGS"}, **VIEW_ACL}
-    recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "NOT_YET", "TITLE")]}
-    assert grants_from_catalog(with_view(), VIEW_SCHEMA_ACL, acl, recorded) == {
+def test_a_masked_table_is_held_through_its_view() -> None:
+    """APP's SELECT on the view at the promoted name is the policy, not a leak; the policy
+    is held for every shown set recorded (columns that do not exist yet included)."""
+    assert grants_from_catalog(with_view(), [], ON_VIEW, POLICY) == {
         Grant(APP, "SELECT", "ALL_TABLES", "GONG_DATA"),
         Grant(APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,NOT_YET,TITLE)"),
     }
 
 
 def test_a_policy_without_its_masking_view_is_not_held() -> None:
-    """Missing view, a stale view (other shown columns), a view the role cannot use: each
-    leaves the policy unreported, so the plan rebuilds it and the audit says so."""
-    acl = {(APP, "SELECT", "GONG_DATA"): {"MEETINGS"}}
-    recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
-    cols = {(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TITLE"}}
+    """A plain table at the name, the view dropped, a stale view (other clear columns, or
+    other columns than the base table), a view the role cannot read: each leaves the
+    policy unreported, so the plan rebuilds it and the audit says so."""
+    meetings = {(APP, "SELECT", "GONG_DATA"): {"MEETINGS"}}
     expected = {Grant(APP, "SELECT", "ALL_TABLES", "GONG_DATA")}
-    assert grants_from_catalog(seen(column_grants=cols), [], acl, recorded) == expected
-    stale = with_view(shown=("ID",))
-    assert grants_from_catalog(stale, VIEW_SCHEMA_ACL, {**acl, **VIEW_ACL}, recorded) == expected
-    assert grants_from_catalog(with_view(), [], {**acl, **VIEW_ACL}, recorded) == expected
-    assert grants_from_catalog(with_view(), VIEW_SCHEMA_ACL, acl, recorded) == expected
-    retyped = with_view()
-    retyped.types[VIEW] = ("VARCHAR", "VARCHAR", "BIGINT")
-    assert grants_from_catalog(retyped, VIEW_SCHEMA_ACL, {**acl, **VIEW_ACL}, recorded) == expected
+    assert grants_from_catalog(seen(), [], meetings, POLICY) == expected
+    dropped = with_view()
+    del dropped.relations[("GONG_DATA", "CALLS")]
+    assert grants_from_catalog(dropped, [], meetings, POLICY) == expected
+    stale = with_view(clear=("ID",))
+    assert grants_from_catalog(stale, [], ON_VIEW, POLICY) == expected
+    widened = with_view()
+    widened.columns[BASE] = ("ID", "TITLE", "TRANSCRIPT", "PHONE")
+    assert grants_from_catalog(widened, [], ON_VIEW, POLICY) == expected
+    assert grants_from_catalog(with_view(), [], meetings, POLICY) == expected
 
 
-def test_other_grants_on_a_masking_view_are_drift() -> None:
-    acl = {**VIEW_ACL, (ETL, "SELECT", "GONG_DATA_MASKED"): {"CALLS"}}
-    schema_acl = [*VIEW_SCHEMA_ACL, (ETL, "USAGE", "GONG_DATA_MASKED")]
-    recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
-    assert grants_from_catalog(with_view(), schema_acl, acl, recorded) == {
-        Grant(APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TITLE)"),
-        Grant(ETL, "USAGE", "SCHEMA", "GONG_DATA_MASKED"),
-        Grant(ETL, "SELECT", "TABLE", "GONG_DATA_MASKED.CALLS"),
+def test_other_grants_on_the_view_or_the_base_table_are_drift() -> None:
+    acl = {
+        **ON_VIEW,
+        (ETL, "SELECT", "GONG_DATA"): {"CALLS"},
+        (APP, "SELECT", "GONG_DATA_BASE"): {"CALLS"},
+    }
+    assert grants_from_catalog(with_view(), [(APP, "USAGE", "GONG_DATA_BASE")], acl, POLICY) == {
+        Grant(APP, "SELECT", "ALL_TABLES", "GONG_DATA"),
+        Grant(APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,NOT_YET,TITLE)"),
+        Grant(ETL, "SELECT", "TABLE", "GONG_DATA.CALLS"),
+        Grant(APP, "SELECT", "TABLE", "GONG_DATA_BASE.CALLS"),
+        Grant(APP, "USAGE", "SCHEMA", "GONG_DATA_BASE"),
     }
 
 
-def test_table_level_access_to_a_masked_table_is_a_leak() -> None:
+def test_table_level_access_to_a_plain_masked_table_is_a_leak() -> None:
     acl = {(APP, "SELECT", "GONG_DATA"): {"CALLS", "MEETINGS"}}
     recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
     assert grants_from_catalog(seen(), [], acl, recorded) == {
@@ -144,10 +144,11 @@ def test_a_recorded_policy_on_a_missing_table_is_held() -> None:
     }
 
 
-def test_columns_other_than_the_policy_are_reported_as_they_are() -> None:
+def test_column_privileges_are_reported_as_they_are() -> None:
+    """keel grants no column privileges: any found (by hand, or left by an older keel)
+    are reported, and revoked as drift."""
     cols = {(APP, "SELECT", "GONG_DATA", "CALLS"): {"ID", "TRANSCRIPT"}}
-    recorded = {(APP, "SELECT", "GONG_DATA", "CALLS"): [("ID", "TITLE")]}
-    assert grants_from_catalog(seen(column_grants=cols), [], {}, recorded) == {
+    assert grants_from_catalog(seen(column_grants=cols), [], {}, {}) == {
         Grant(APP, "SELECT", "COLUMNS", "GONG_DATA.CALLS(ID,TRANSCRIPT)")
     }
 

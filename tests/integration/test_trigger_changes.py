@@ -51,14 +51,21 @@ def test_rows_landing_are_published_without_a_webhook(loaded: Path) -> None:
                 ' FROM "HUBSPOT_DATA_RAW"."COMPANIES" LIMIT 5'
             )
         assert wait_until(lambda: _count(service, promoted) == before + 5, 30)
-        # freshness as a figure: one observation per published batch, per stream
-        text = httpx.get(f"{srv.url}/metrics", timeout=10).text
-    samples = {
-        (s.name, s.labels.get("stream"), s.labels.get("le")): s.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "keel_commit_to_publish_seconds"
-        for s in family.samples
-    }
+
+        # freshness as a figure: one observation per published batch, per stream (observed
+        # once the run that published returns, a moment after its rows are visible)
+        def read_samples() -> dict[tuple[str, str | None, str | None], float]:
+            text = httpx.get(f"{srv.url}/metrics", timeout=10).text
+            return {
+                (s.name, s.labels.get("stream"), s.labels.get("le")): s.value
+                for family in text_string_to_metric_families(text)
+                if family.name == "keel_commit_to_publish_seconds"
+                for s in family.samples
+            }
+
+        count = ("keel_commit_to_publish_seconds_count", "companies", None)
+        assert wait_until(lambda: read_samples().get(count) == 2, 30)
+        samples = read_samples()
     assert samples[("keel_commit_to_publish_seconds_count", "companies", None)] == 2
     assert ("keel_commit_to_publish_seconds_count", "contacts", None) not in samples  # blocked
     assert samples[("keel_commit_to_publish_seconds_bucket", "companies", "+Inf")] == 2

@@ -317,6 +317,12 @@ class Adapter(ABC):
             t.name in present and set(t.column_names) <= present[t.name] for t in ops.ALL_TABLES
         )
 
+    def published_relation(self, schema: str, table: str) -> tuple[str, str]:
+        """Where the data of the promoted table ``schema.table`` lives: the relation
+        publish creates, alters and MERGEs into. The name itself here; an engine that
+        serves a masked table through a view at its name says where the table is."""
+        return (schema, table)
+
     def masking_sql(self, schema: str, table: str) -> list[str]:
         """Statements that hide masked columns of a table keel just created (engines with
         column privileges); none elsewhere."""

@@ -14,9 +14,10 @@ from keel.adapters.postgres_state import (
     PrivKey,
     RelKey,
     ServerState,
+    data_relation,
     grants_from_catalog,
     pg_type,
-    view_note_columns,
+    view_note_policies,
 )
 from keel.resources import ActualState, Membership, TableInfo, split_columns_object
 
@@ -32,6 +33,19 @@ class PostgresCatalog(Adapter):
 
     def array_sql(self, items: Sequence[str]) -> str:
         return "ARRAY[" + ", ".join(items) + "]::text[]"
+
+    def sample_sql(self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int) -> str:
+        """As every engine's, but a masked table is sampled from its base table: the data
+        in clear, every column (the view shows new columns once apply rebuilds it)."""
+        parts = []
+        for schema, table, columns in targets:
+            values = self.array_sql([f"CAST({self.ident(c)} AS VARCHAR)" for c in columns])
+            data = data_relation(self.seen, schema, table)
+            parts.append(
+                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, {values} AS v "
+                f"FROM {self.ident(*data)} LIMIT {int(limit)})"
+            )
+        return " UNION ALL ".join(parts)
 
     def _names(self, names: Iterable[str]) -> str:
         """A ``text[]`` literal of server spellings, for ``= ANY(...)``."""
@@ -51,13 +65,18 @@ class PostgresCatalog(Adapter):
         self._read_columns(seen)
         self._read_default_privileges(seen)
         wanted = seen.managed_schemas | {ops.OPS_SCHEMA}
-        for (schema, table), relkind in seen.relations.items():
+        promoted = {(s, t): "v" for (b, t) in seen.relations if (s := seen.base_schemas.get(b))}
+        for (schema, table), relkind in {**promoted, **seen.relations}.items():
             if schema not in wanted:
                 continue
-            names = seen.columns.get((schema, table), ())
-            types = seen.types.get((schema, table), ())
+            data = data_relation(seen, schema, table)  # a served name reads as its base table
+            names = seen.columns.get(data, ())
+            types = seen.types.get(data, ())
             cols = tuple(zip(names, types, strict=True))
-            if relkind in ("v", "m"):
+            if data != (schema, table):
+                rows = estimates[data]
+                state.tables[(schema, table)] = TableInfo(schema, table, cols, rows, "table")
+            elif relkind in ("v", "m"):
                 state.tables[(schema, table)] = TableInfo(schema, table, cols, 0, "view")
             else:
                 rows = estimates[(schema, table)]
@@ -70,6 +89,7 @@ class PostgresCatalog(Adapter):
         state.grants = grants_from_catalog(seen, schema_acl, table_acl, recorded)
         self.seen = seen
         self.read_recorded_tags(state)
+        seen.tags = {(k.object_type, k.object_name): v for k, v in state.tags.items()}
         state.queries = dict(self.queries)
         return state
 
@@ -118,11 +138,11 @@ class PostgresCatalog(Adapter):
         """Every relation (kind, owner, row estimate) and its table-level ACL."""
         acl: dict[PrivKey, set[str]] = {}
         estimates: dict[RelKey, int] = {}
-        views = self._names(seen.view_schemas)
+        bases = self._names(seen.base_schemas)
         for schema, table, relkind, owner, tuples, live, note, grantee, privilege in self.fetch(
             f"SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.reltuples, "
-            "COALESCE(s.n_live_tup, 0), CASE WHEN c.relkind = 'v' AND n.nspname = "
-            f"ANY({views}) THEN obj_description(c.oid, 'pg_class') END, "
+            "COALESCE(s.n_live_tup, 0), CASE WHEN c.relkind IN ('r', 'p') AND n.nspname = "
+            f"ANY({bases}) THEN obj_description(c.oid, 'pg_class') END, "
             f"{_GRANTEE.format('a')}, a.privilege_type "
             "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid "
@@ -133,19 +153,21 @@ class PostgresCatalog(Adapter):
             key = (self.canon(schema), self.canon(table))
             seen.relations[key] = relkind
             seen.owners[key] = self.canon(owner)
-            shown = view_note_columns(note)
-            if shown is not None:
-                seen.view_shown[key] = shown
+            policies = view_note_policies(note)
+            if policies is not None:
+                seen.view_policies[key] = policies
             # reltuples is -1 until the first ANALYZE: unknown counts as "has rows"
             estimates[key] = max(int(tuples), int(live)) if tuples >= 0 else max(1, int(live))
+            seen.relation_acl.setdefault(key, set())
             if grantee is not None and grantee != owner:
                 acl.setdefault((self.canon(grantee), privilege, key[0]), set()).add(key[1])
+                seen.relation_acl[key].add((self.canon(grantee), privilege))
         return acl, estimates
 
     def _read_columns(self, seen: ServerState) -> None:
         """Columns (and types) of the managed schemas' relations, and every column ACL that
         is not the owner's (in any schema: managed roles' grants are in scope anywhere)."""
-        wanted = self._names(seen.managed_schemas | {ops.OPS_SCHEMA} | set(seen.view_schemas))
+        wanted = self._names(seen.managed_schemas | {ops.OPS_SCHEMA} | set(seen.base_schemas))
         columns: dict[RelKey, dict[str, str]] = {}
         for schema, table, column, data_type, grantee, privilege in self.fetch(
             f"SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "

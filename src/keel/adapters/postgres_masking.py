@@ -1,27 +1,34 @@
-"""PostgreSQL masking: column privileges on the table, and a masking view keel owns.
+"""PostgreSQL masking: the promoted name is a view keel owns over a base table.
 
 A role with ``masked_pii_levels`` gets a COLUMNS policy per table it reads that has a
-masked column. PostgreSQL refuses a whole statement that names a column the role may not
-read, so column privileges alone break ``SELECT *``. keel therefore realises a policy on
-``S.T`` twice:
+masked column. PostgreSQL has no masking policies, and column privileges refuse a whole
+statement that names a column the role may not read (``SELECT *`` fails). keel therefore
+serves a masked table ``S.T`` through a view at its own name:
 
-- on the table: no table-level SELECT, SELECT on the shown columns only (explicit column
-  lists keep working, a masked column stays unreadable);
-- as a view ``S_MASKED.T`` (:func:`~keel.adapters.postgres_state.masked_schema`, within
-  63 bytes) with every column of ``S.T`` in table order, the masked ones replaced by
-  ``'***MASKED***'`` (text) or NULL (other types), owned by keel's user and selectable
-  by the policy's roles only: ``SELECT * FROM s_masked.t`` works and shows masked values.
-  Its comment records the columns it shows; the catalog reads it back, and a policy is
-  held only while its view matches (same columns and types, same shown set, the role
-  holds USAGE and SELECT), so a stale or missing view is planned and reported.
+- the data lives in ``S_BASE.T`` (:func:`~keel.adapters.postgres_state.base_schema`,
+  within 63 bytes), a schema closed to PUBLIC that no role may use: ``ALTER TABLE ... SET
+  SCHEMA`` moves an existing table there with its data; its grants are revoked;
+- ``S.T`` is a view owned by keel's user with every column of the base table in order; a
+  column a policy hides reads ``'***MASKED***'`` (text) or NULL (other types) for members
+  of that policy's role, and in clear for everyone else who may read the view (ADMIN) and
+  for keel's own user (a view reads its tables with its owner's privileges, while
+  ``current_user`` inside it is still the querying role: ``pg_has_role`` sees who asks);
+- the policy roles get ``SELECT`` on the view and nothing else on it; other roles keep the
+  privileges they held on the name (and the schema's default privileges apply to the view);
+- the base table's comment records each policy role's clear columns; the catalog reads it
+  back, and a policy is held only while its view matches (same columns, same policies,
+  the role holds SELECT), so a stale or missing view, or a plain table at the name, is
+  planned and reported, and one apply converts it.
 
 Writers (publish, ingestion) call :meth:`PostgresMasking.masking_sql` in the transaction
-that creates a table, so a new table is never exposed and its view exists at once.
+that creates or alters a table, so a new table is never exposed and the view follows it.
+Rendering keeps ``seen`` as it will be once the changes rendered so far ran (policies,
+relations, ACLs), so later changes in the same plan fit the server they will meet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from keel import ops
 from keel.adapters.base import NOW
@@ -29,9 +36,12 @@ from keel.adapters.postgres_sql import PostgresSql
 from keel.adapters.postgres_state import (
     MASK_TEXT,
     PRIVILEGES,
-    masked_schema,
+    RelKey,
+    base_schema,
+    data_relation,
     pg_type,
     view_note,
+    view_policies,
 )
 from keel.errors import WarehouseError
 from keel.plan.model import Change
@@ -43,20 +53,45 @@ class PostgresMasking(PostgresSql):
 
     def grant_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
         if grant.target != "COLUMNS":
-            return super().grant_sql(change, grant, revoke)
+            rendered = super().grant_sql(change, grant, revoke)
+            self._note_acl(grant, revoke)
+            return rendered
         if grant.privilege not in PRIVILEGES:
             raise ValueError(f"not a PostgreSQL privilege: {grant.privilege!r}")
         return self._columns_sql(change, grant, revoke)
 
-    def _others(self, role: str, schema: str, table: str) -> dict[str, tuple[str, ...]]:
-        """Other roles' recorded SELECT policies on a table: role -> shown columns (the
-        intersection when a role has several, as while its policy changes)."""
-        out: dict[str, set[str]] = {}
-        for (r, p, s, t), policies in self.seen.recorded.items():
-            if (p, s, t) == ("SELECT", schema, table) and r != role:
-                for shown in policies:
-                    out[r] = out[r] & set(shown) if r in out else set(shown)
-        return {r: tuple(sorted(cols)) for r, cols in out.items()}
+    def _note_acl(self, grant: Grant, revoke: bool) -> None:
+        """Keep ``seen.relation_acl`` as it will be after a TABLE / ALL_TABLES change, so a
+        view built later in the same plan carries the grants its name has by then."""
+        if grant.target not in ("TABLE", "ALL_TABLES"):
+            return
+        if grant.target == "TABLE":
+            schema, _, table = grant.object_name.partition(".")
+            names = [table]
+        else:
+            schema = grant.object_name
+            masked = {
+                t
+                for (r, p, s, t) in self.seen.masked
+                if (r, p, s) == (grant.role, grant.privilege, schema)
+            }
+            names = [t for s, t in self.seen.relations if s == schema and t not in masked]
+        for table in names:
+            acl = self.seen.relation_acl.setdefault((schema, table), set())
+            if revoke:
+                acl.discard((grant.role, grant.privilege))
+            else:
+                acl.add((grant.role, grant.privilege))
+
+    def _policies(self, role: str, schema: str, table: str) -> dict[str, tuple[str, ...]]:
+        """Other roles' recorded SELECT policies on a table: role -> shown columns."""
+        cols = self.seen.columns.get(self._data(schema, table), ())
+        found = view_policies(cols or (), self.seen.recorded, schema, table)
+        found.pop(role, None)
+        return found
+
+    def _data(self, schema: str, table: str) -> RelKey:
+        return data_relation(self.seen, schema, table)
 
     def _note_policy(
         self, key: tuple[str, str, str, str], shown: tuple[str, ...], revoke: bool
@@ -73,10 +108,9 @@ class PostgresMasking(PostgresSql):
             del self.seen.recorded[key]
 
     def _columns_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
-        """The policy is recorded in KEEL_GRANTS; on the server the role loses table-level
-        access (which also drops its other column privileges), gets the listed columns that
-        exist, and its masking view is rebuilt. Revoking takes the listed columns and the
-        view away and nothing else, so a changing policy never exposes a column."""
+        """The policy is recorded in KEEL_GRANTS; on the server the promoted name becomes
+        (or stays) keel's view over the base table, rebuilt for the policies now recorded.
+        Revoking the last SELECT policy moves the table back to its name."""
         role, priv = grant.role, grant.privilege
         schema, table, shown = split_columns_object(grant.object_name)
         to = self._grantee(role)
@@ -86,145 +120,261 @@ class PostgresMasking(PostgresSql):
             "OBJECT_TYPE": "COLUMNS",
             "OBJECT_NAME": grant.object_name,
         }
-        exists = (schema, table) in self.seen.relations
-        on = f"ON TABLE {self.ident(schema, table)}"
-        existing = self.seen.columns.get((schema, table), ())
+        data = self._data(schema, table)
+        exists = data in self.seen.relations
+        existing = self.seen.columns.get(data, ())
         present = [c for c in shown if c in existing]
-        others = self._others(role, schema, table) if priv == "SELECT" else {}
+        others = self._policies(role, schema, table) if priv == "SELECT" else {}
         self._note_policy((role, priv, schema, table), tuple(shown), revoke)
-        if revoke:  # column privileges only: never widens access, not even for a moment
+        on = f"ON TABLE {self.ident(*data)}"
+        if revoke:
             sql = [self._delete(ops.KEEL_GRANTS, ident)]
-            if present:
-                names = ", ".join(self.ident(c) for c in present)
-                sql.append(f"REVOKE {priv} ({names}) {on} FROM {to}")
-            if priv == "SELECT":
-                sql.extend(self._drop_view_sql(role, schema, table, bool(others)))
-            return change.with_sql(sql)
+            if priv != "SELECT" or data == (schema, table):
+                if present:  # column privileges (hand-made, or another privilege's policy)
+                    names = ", ".join(self.ident(c) for c in present)
+                    sql.append(f"REVOKE {priv} ({names}) {on} FROM {to}")
+                return change.with_sql(sql)
+            if others:
+                self.seen.relation_acl.get((schema, table), set()).discard((role, "SELECT"))
+                return change.with_sql(sql + self._serve_sql(schema, table, others))
+            return change.with_sql(sql + self._unserve_sql(schema, table, role))
         sql = [self._upsert(ops.KEEL_GRANTS, {**ident, "UPDATED_AT": NOW})]
         if not exists:
             return change.with_sql(
                 sql, f"{schema}.{table} does not exist yet: recorded, applied once it does"
             )
-        sql.append(f"REVOKE {priv} {on} FROM {to}")
-        if present:
-            sql.append(self._column_grant(priv, schema, table, present, to))
-        if priv == "SELECT":
-            policies = [*others.values(), tuple(shown)]
-            types = self.seen.types.get((schema, table), ())
-            cols = list(zip(existing, types, strict=True))
-            sql.extend(self.view_sql(schema, table, cols, policies, {role, *others}))
-        return change.with_sql(sql)
+        if priv != "SELECT":
+            sql.append(f"REVOKE {priv} {on} FROM {to}")
+            if present:
+                sql.append(self._column_grant(priv, data[0], table, present, to))
+            return change.with_sql(sql)
+        policies = {**others, role: tuple(c for c in existing if c in shown)}
+        return change.with_sql(sql + self._serve_sql(schema, table, policies))
 
-    def _drop_view_sql(self, role: str, schema: str, table: str, shared: bool) -> list[str]:
-        """A role's policy on a table revoked: it loses its view (and the view schema's
-        USAGE once it has no other policy there); the view goes when no role is left."""
-        vs = masked_schema(schema)
-        if (vs, table) not in self.seen.relations:
-            return []
-        to = self._grantee(role)
-        sql = [f"REVOKE SELECT ON TABLE {self.ident(vs, table)} FROM {to}"]
-        if not shared:
-            sql = [f"DROP VIEW IF EXISTS {self.ident(vs, table)}"]
-        elsewhere = any(
-            r == role and p == "SELECT" and s == schema and t != table
-            for (r, p, s, t) in self.seen.recorded
-        )
-        if not elsewhere:
-            sql.append(f"REVOKE USAGE ON SCHEMA {self.ident(vs)} FROM {to}")
+    def _serve_sql(
+        self, schema: str, table: str, policies: dict[str, tuple[str, ...]]
+    ) -> list[str]:
+        """(Re)build the view at ``schema.table`` over its base table for ``policies``
+        (role -> clear columns), moving a plain table there first; updates ``seen``."""
+        seen, base = self.seen, (base_schema(schema), table)
+        name = (schema, table)
+        kind = seen.relations.get(name)
+        plain = kind is not None and kind != "v"  # a table at the name: moved to the base
+        data = name if plain else base
+        columns = list(zip(seen.columns.get(data, ()), seen.types.get(data, ()), strict=True))
+        acl = set(seen.relation_acl.get(name, set()))
+        sql = self._base_schema_sql(schema)
+        if plain:
+            if base in seen.relations:
+                raise WarehouseError(
+                    f"{schema}.{table} is a table and {base[0]}.{table} exists too: keel "
+                    "keeps the data of a masked table there; drop or rename one"
+                )
+            sql.append(f"ALTER TABLE {self.ident(*name)} SET SCHEMA {self.ident(base[0])}")
+            sql += [
+                f"REVOKE ALL ON TABLE {self.ident(*base)} FROM {self._grantee(g)}"
+                for g in sorted({g for g, _ in acl})
+            ]
+            seen.relation_acl[base] = set()
+        elif kind is not None:
+            sql.append(f"DROP VIEW IF EXISTS {self.ident(*name)}")
+        sql += self.view_sql(schema, table, columns, policies)
+        sql += self._tag_comments(schema, table, "VIEW", [c for c, _ in columns])
+        keep = {(g, p) for g, p in acl if g not in policies}
+        sql += [
+            f"GRANT {p} ON TABLE {self.ident(*name)} TO {self._grantee(g)}"
+            for g, p in sorted(keep)
+            if p in PRIVILEGES
+        ]
+        seen.relations[base] = seen.relations.get(data, "r")
+        seen.relations[name] = "v"
+        seen.columns[base] = seen.columns.get(data, ())
+        seen.types[base] = seen.types.get(data, ())
+        seen.columns[name] = seen.columns[base]
+        seen.view_policies[base] = dict(policies)
+        seen.relation_acl[name] = keep | {(r, "SELECT") for r in policies}
         return sql
+
+    def _unserve_sql(self, schema: str, table: str, role: str) -> list[str]:
+        """The last policy on a table revoked: drop the view and move the table back to its
+        name with the view's grants (but ``role``'s)."""
+        seen, base, name = self.seen, (base_schema(schema), table), (schema, table)
+        keep = {(g, p) for g, p in seen.relation_acl.get(name, set()) if g != role}
+        sql = [
+            f"DROP VIEW IF EXISTS {self.ident(*name)}",
+            f"ALTER TABLE {self.ident(*base)} SET SCHEMA {self.ident(schema)}",
+            f"COMMENT ON TABLE {self.ident(*name)} IS NULL",
+        ]
+        sql += self._tag_comments(schema, table, "TABLE", seen.columns.get(base, ()))
+        sql += [
+            f"GRANT {p} ON TABLE {self.ident(*name)} TO {self._grantee(g)}"
+            for g, p in sorted(keep)
+            if p in PRIVILEGES
+        ]
+        seen.relations[name] = seen.relations.pop(base, "r")
+        seen.columns[name] = seen.columns.pop(base, ())
+        seen.types[name] = seen.types.pop(base, ())
+        seen.view_policies.pop(base, None)
+        seen.relation_acl[name] = keep
+        return sql
+
+    def _tag_comments(
+        self, schema: str, table: str, kind: str, columns: Sequence[str]
+    ) -> list[str]:
+        """The tag comments of a relation keel just (re)created or moved: a new view has
+        none, and the moved table's comment became keel's note (KEEL_TAGS is the record)."""
+        name = f"{schema}.{table}"
+        value = self.seen.tags.get(("table", name))
+        sql = (
+            [f"COMMENT ON {kind} {self.ident(schema, table)} IS {self.lit(value)}"] if value else []
+        )
+        for column in columns:
+            found = self.seen.tags.get(("column", f"{name}.{column}"))
+            if found:
+                sql.append(
+                    f"COMMENT ON COLUMN {self.ident(schema, table, column)} IS {self.lit(found)}"
+                )
+        return sql
+
+    def _base_schema_sql(self, schema: str) -> list[str]:
+        bs = base_schema(schema)
+        if bs in self.seen.managed_schemas:
+            raise WarehouseError(
+                f"schema {bs} is declared in keel.yml, but keel keeps the masked tables of "
+                f"{schema} there; rename it"
+            )
+        return [
+            f"CREATE SCHEMA IF NOT EXISTS {self.ident(bs)}",
+            f"REVOKE ALL ON SCHEMA {self.ident(bs)} FROM PUBLIC",
+        ]
 
     def view_sql(
         self,
         schema: str,
         table: str,
         columns: Sequence[tuple[str, str]],
-        policies: Iterable[Sequence[str]],
-        readers: Iterable[str],
+        policies: dict[str, tuple[str, ...]],
     ) -> list[str]:
-        """(Re)build the masking view of ``schema.table``: ``columns`` are the table's
-        (name, canonical type) in order; a column is shown in clear only when every policy
-        shows it; ``readers`` get USAGE on the view schema and SELECT on the view."""
-        vs = masked_schema(schema)
-        if vs in self.seen.managed_schemas:
-            raise WarehouseError(
-                f"schema {vs} is declared in keel.yml, but keel keeps the masking views of "
-                f"{schema} there; rename it"
-            )
-        clear = {name for name, _ in columns}
-        for shown in policies:
-            clear &= set(shown)
+        """CREATE VIEW ``schema.table`` over its base table: ``columns`` are the table's
+        (name, canonical type) in order, ``policies`` role -> clear columns. A column some
+        policy hides reads masked for members of those roles (keel's own user excepted);
+        the policy roles get SELECT on the view and nothing else."""
+        view, base = self.ident(schema, table), self.ident(base_schema(schema), table)
+        owner = self.lit(self.norm(self.current_user()))
         exprs = []
         for name, kind in columns:
             col = self.ident(name)
-            if name in clear:
+            hiders = sorted(r for r, shown in policies.items() if name not in shown)
+            if not hiders:
                 exprs.append(col)
-            elif kind == "VARCHAR":  # keeps the column's type: CASE resolves to it
-                exprs.append(f"CASE WHEN FALSE THEN {col} ELSE {self.lit(MASK_TEXT)} END AS {col}")
+                continue
+            members = " OR ".join(
+                f"pg_has_role(current_user, {self.lit(self.norm(r))}, 'MEMBER')" for r in hiders
+            )
+            masked = f"({members}) AND NOT pg_has_role(current_user, {owner}, 'MEMBER')"
+            if kind == "VARCHAR":  # keeps the column's type: CASE resolves to it
+                exprs.append(
+                    f"CASE WHEN {masked} THEN {self.lit(MASK_TEXT)} ELSE {col} END AS {col}"
+                )
             else:
-                exprs.append(f"CASE WHEN FALSE THEN {col} END AS {col}")
-        view = self.ident(vs, table)
-        shown = tuple(name for name, _ in columns if name in clear)
+                exprs.append(f"CASE WHEN NOT ({masked}) THEN {col} END AS {col}")
         sql = [
-            f"CREATE SCHEMA IF NOT EXISTS {self.ident(vs)}",
-            f"REVOKE ALL ON SCHEMA {self.ident(vs)} FROM PUBLIC",
-            f"DROP VIEW IF EXISTS {view}",
-            f"CREATE VIEW {view} AS SELECT {', '.join(exprs)} FROM {self.ident(schema, table)}",
-            f"COMMENT ON VIEW {view} IS {self.lit(view_note(schema, table, shown))}",
+            f"CREATE VIEW {view} AS SELECT {', '.join(exprs)} FROM {base}",
+            f"COMMENT ON TABLE {base} IS {self.lit(view_note(schema, table, policies))}",
         ]
-        for reader in sorted(set(readers)):
+        for reader in sorted(policies):
             to = self._grantee(reader)
-            sql.append(f"GRANT USAGE ON SCHEMA {self.ident(vs)} TO {to}")
+            sql.append(f"REVOKE ALL ON TABLE {view} FROM {to}")
             sql.append(f"GRANT SELECT ON TABLE {view} TO {to}")
         return sql
 
     # ---- for writers (publish, ingestion) ----------------------------------------------
 
+    def published_relation(self, schema: str, table: str) -> tuple[str, str]:
+        """The base table ``<SCHEMA>_BASE.T`` when one exists (the promoted name is then
+        keel's masking view over it), else ``schema.table`` itself. One query."""
+        base = (base_schema(schema), table)
+        (found,) = self.fetch(
+            f"SELECT to_regclass({self.lit(self.ident(*base))}) IS NOT NULL", "tables"
+        )[0]
+        return base if found else (schema, table)
+
     def unmasking_sql(self, schema: str, table: str) -> list[str]:
-        """Before keel alters a table: drop its masking view, which would make PostgreSQL
-        refuse ``ALTER COLUMN ... TYPE``; ``masking_sql`` rebuilds it in the same
-        transaction (``IF EXISTS``: no view, or no view schema, is a no-op)."""
-        return [f"DROP VIEW IF EXISTS {self.ident(masked_schema(schema), table)}"]
+        """Before keel alters a served table: drop the view at its name, which would make
+        PostgreSQL refuse ``ALTER COLUMN ... TYPE``; ``masking_sql`` rebuilds it in the same
+        transaction. Nothing for a table that is not served."""
+        if self.published_relation(schema, table) == (schema, table):
+            return []
+        return [f"DROP VIEW IF EXISTS {self.ident(schema, table)}"]
 
     def masking_sql(self, schema: str, table: str) -> list[str]:
-        """SQL that applies the recorded column policies to a table just created: run it in
-        the transaction that creates the table, so the default privileges never expose a
-        masked column, and the masking view exists as soon as the table does. Two queries;
-        empty when no policy covers the table."""
-        policies = [
-            (role, priv, shown)
-            for role, priv, name in self.fetch(
-                f"SELECT {self.ident('ROLE_NAME')}, {self.ident('PRIVILEGE')}, "
-                f"{self.ident('OBJECT_NAME')} FROM {self.ops_table(ops.KEEL_GRANTS)} "
-                f"WHERE {self.ident('OBJECT_TYPE')} = {self.lit('COLUMNS')}",
-                "grants",
-            )
-            for s, t, shown in [split_columns_object(name)]
-            if (s, t) == (schema, table)
-        ]
-        if not policies:
+        """SQL that applies the recorded policies to a table just created or altered: run
+        it in the same transaction, so the default privileges never expose a masked column
+        and the view follows the table. Reads the policies, then the two relations (their
+        kind, columns and ACL); empty when no policy covers the table."""
+        recorded: dict[tuple[str, str, str, str], list[tuple[str, ...]]] = {}
+        for role, priv, name in self.fetch(
+            f"SELECT {self.ident('ROLE_NAME')}, {self.ident('PRIVILEGE')}, "
+            f"{self.ident('OBJECT_NAME')} FROM {self.ops_table(ops.KEEL_GRANTS)} "
+            f"WHERE {self.ident('OBJECT_TYPE')} = {self.lit('COLUMNS')}",
+            "grants",
+        ):
+            s, t, shown = split_columns_object(name)
+            if (s, t, priv) == (schema, table, "SELECT"):
+                recorded.setdefault((role, priv, s, t), []).append(shown)
+        if not recorded:
             return []
-        columns = [
-            (self.canon(c), pg_type(kind))
-            for c, kind in self.fetch(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
-                "FROM pg_catalog.pg_attribute a "
-                f"WHERE a.attrelid = to_regclass({self.lit(self.ident(schema, table))}) "
-                "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-                "columns",
+        self._read_pair(schema, table)
+        seen, name = self.seen, f"{schema}.{table}"
+        for key in [k for k in seen.recorded if k[2:] == (schema, table)]:
+            del seen.recorded[key]
+        seen.recorded.update(recorded)
+        for tag in [k for k in seen.tags if k[1] == name or k[1].startswith(name + ".")]:
+            del seen.tags[tag]
+        seen.tags.update(self._read_tags(schema, table))
+        cols = self.seen.columns.get(self._data(schema, table), ())
+        return self._serve_sql(schema, table, view_policies(cols, recorded, schema, table))
+
+    def _read_tags(self, schema: str, table: str) -> dict[tuple[str, str], str]:
+        """keel's recorded tags on ``schema.table`` and its columns (one query)."""
+        name = f"{schema}.{table}"
+        cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
+        return {
+            (kind, obj): value
+            for kind, obj, value in self.fetch(
+                f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
+                f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)} AND "
+                f"({self.ident('OBJECT_NAME')} = {self.lit(name)} OR "
+                f"starts_with({self.ident('OBJECT_NAME')}, {self.lit(name + '.')}))",
+                "tags",
             )
-        ]
-        existing = {name for name, _ in columns}
-        sql: list[str] = []
-        for role, priv, shown in sorted(policies):
-            if priv not in PRIVILEGES:
-                raise ValueError(f"not a PostgreSQL privilege: {priv!r}")
-            to = self._grantee(role)
-            sql.append(f"REVOKE {priv} ON TABLE {self.ident(schema, table)} FROM {to}")
-            present = [c for c in shown if c in existing]
-            if present:
-                sql.append(self._column_grant(priv, schema, table, present, to))
-        selects = [(role, shown) for role, priv, shown in policies if priv == "SELECT"]
-        if selects:
-            readers = {role for role, _ in selects}
-            sql.extend(self.view_sql(schema, table, columns, [s for _, s in selects], readers))
-        return sql
+        }
+
+    def _read_pair(self, schema: str, table: str) -> None:
+        """Refresh ``seen`` for ``schema.table`` and its base table: kind, columns, ACL
+        (the rest of ``seen`` is kept: later renderings still know the other tables)."""
+        seen = self.seen
+        for key in ((schema, table), (base_schema(schema), table)):
+            for part in (seen.relations, seen.columns, seen.types, seen.relation_acl):
+                part.pop(key, None)
+        pair = [self.ident(schema, table), self.ident(base_schema(schema), table)]
+        for nsp, rel, kind, owner, att, fmt, grantee, privilege in self.fetch(
+            "SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), a.attname, "
+            "format_type(a.atttypid, a.atttypmod), CASE WHEN x.grantee = 0 THEN 'PUBLIC' "
+            "ELSE pg_get_userbyid(x.grantee) END, x.privilege_type "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+            "AND NOT a.attisdropped LEFT JOIN LATERAL aclexplode(c.relacl) x ON a.attnum = 1 "
+            f"WHERE c.oid = ANY(ARRAY[to_regclass({self.lit(pair[0])}), "
+            f"to_regclass({self.lit(pair[1])})]) ORDER BY n.nspname, c.relname, a.attnum",
+            "columns",
+        ):
+            key = (self.canon(nsp), self.canon(rel))
+            seen.relations[key] = kind
+            seen.relation_acl.setdefault(key, set())
+            if grantee is not None and grantee != owner:
+                seen.relation_acl[key].add((self.canon(grantee), privilege))
+            name = self.canon(att)
+            if name not in seen.columns.get(key, ()):
+                seen.columns[key] = (*seen.columns.get(key, ()), name)
+                seen.types[key] = (*seen.types.get(key, ()), pg_type(fmt))

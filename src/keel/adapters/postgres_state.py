@@ -18,15 +18,15 @@ relies on; ``docs/postgres.md`` explains the choices):
   masked for (R, P) grants P to R; with no such relation the claim is vacuous and holds
   exactly when FUTURE_TABLES(R, P, S) does. Otherwise each relation that grants it is
   reported as a TABLE grant (drift unless declared).
-- COLUMNS(``S.T(C1,C2)``): R holds P on exactly those columns of T and not on T itself.
-  A table is *masked* for (R, P) when R holds P on some of its columns or keel recorded a
-  COLUMNS policy for it; table-level P on a masked table is reported as a TABLE grant (a
-  leak). Policies are recorded in ``KEEL_GRANTS`` because they outlive the tables they
-  cover: a recorded policy is reported held while the server holds exactly its columns
-  that exist (all of them once the table exists, none before) and, for SELECT on an
-  existing table, while its masking view ``S_MASKED.T`` is in place (:func:`view_holds`).
-  USAGE and SELECT in a masking-view schema that a policy explains are part of that
-  policy, not grants of their own; anything else granted there is drift.
+- COLUMNS(``S.T(C1,C2)``): a policy keel records in ``KEEL_GRANTS`` (policies outlive the
+  tables they cover: one on a table that does not exist yet is held vacuously). A SELECT
+  policy on an existing table is held while the table is served through keel's masking
+  view (:func:`view_holds`): ``S.T`` is a view over ``S_BASE.T`` with its columns, the
+  base table's note records the policies keel holds, and R may select from the view.
+  R's SELECT on that view is part of the policy, not a grant of its own; table-level
+  access to a masked table that is still a plain table is reported as a TABLE grant (a
+  leak). Column privileges (keel grants none) are reported as COLUMNS grants as found.
+- The base schemas are not managed: every privilege a managed role holds there is drift.
 - Memberships come from ``pg_auth_members``. A member that does not exist on the server
   (SYSADMIN) is recorded in ``KEEL_ROLE_MEMBERS`` and reported held while it is missing.
 """
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from keel.resources import Grant, columns_object
@@ -117,14 +118,18 @@ class ServerState:
     column_grants: dict[ColKey, set[str]] = field(default_factory=dict)
     masked: set[ColKey] = field(default_factory=set)
     future_holders: dict[PrivKey, set[str]] = field(default_factory=dict)  # -> creators
-    # masking views: (VIEW_SCHEMA, TABLE) -> the columns shown in clear (from its comment)
-    view_shown: dict[RelKey, tuple[str, ...]] = field(default_factory=dict)
+    # base tables: (BASE_SCHEMA, TABLE) -> role -> columns read in clear (its comment)
+    view_policies: dict[RelKey, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # keel's tags as recorded: (object type, object name) -> value
+    tags: dict[tuple[str, str], str] = field(default_factory=dict)
+    # table-level ACL of each relation: (grantee, privilege), owners left out
+    relation_acl: dict[RelKey, set[tuple[str, str]]] = field(default_factory=dict)
     recorded: dict[ColKey, list[tuple[str, ...]]] = field(default_factory=dict)
 
     @property
-    def view_schemas(self) -> dict[str, str]:
-        """keel's masking-view schema of each managed schema: view schema -> base schema."""
-        return {masked_schema(s): s for s in self.managed_schemas}
+    def base_schemas(self) -> dict[str, str]:
+        """keel's base schema of each managed schema: base schema -> managed schema."""
+        return {base_schema(s): s for s in self.managed_schemas}
 
     @property
     def creators(self) -> set[str]:
@@ -136,53 +141,75 @@ class ServerState:
 
 
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names silently
-MASKED_SUFFIX = "_MASKED"
+BASE_SUFFIX = "_BASE"
 MASK_TEXT = "***MASKED***"  # what a masked text column reads as; other types read NULL
 
 
-def masked_schema(schema: str) -> str:
-    """The schema of keel's masking views over ``schema``: ``GONG_DATA`` ->
-    ``GONG_DATA_MASKED``. A name whose server spelling would pass 63 bytes keeps a prefix
-    of the base name and a hash of all of it, so two long schemas never share (and
-    silently overwrite) one view schema."""
-    name = schema + MASKED_SUFFIX
+def base_schema(schema: str) -> str:
+    """The keel-owned schema holding the tables of ``schema`` that are served through a
+    masking view at their promoted name: ``GONG_DATA`` -> ``GONG_DATA_BASE``. A name whose
+    server spelling would pass 63 bytes keeps a prefix of the schema's name and a hash of
+    all of it, so two long schemas never share (and silently mix) one base schema."""
+    return _derived_schema(schema, BASE_SUFFIX)
+
+
+def _derived_schema(schema: str, suffix: str) -> str:
+    name = schema + suffix
     if len(name.lower().encode()) <= MAX_NAME_BYTES:
         return name
-    tail = "_" + hashlib.sha256(schema.encode()).hexdigest()[:8].upper() + MASKED_SUFFIX
+    tail = "_" + hashlib.sha256(schema.encode()).hexdigest()[:8].upper() + suffix
     head = schema
     while len((head + tail).lower().encode()) > MAX_NAME_BYTES:
         head = head[:-1]
     return head + tail
 
 
-def view_note(schema: str, table: str, shown: tuple[str, ...]) -> str:
-    """The comment keel puts on a masking view: what it masks, read back by the catalog."""
-    return json.dumps({"keel_masking_view_of": f"{schema}.{table}", "shown": list(shown)})
+def view_note(schema: str, table: str, policies: dict[str, tuple[str, ...]]) -> str:
+    """The comment keel puts on a base table: which promoted name serves it, and the
+    columns each policy role reads in clear there; read back by the catalog."""
+    doc = {"keel_masking_view_of": f"{schema}.{table}", "policies": policies}
+    return json.dumps(doc, sort_keys=True)
 
 
-def view_note_columns(note: str | None) -> tuple[str, ...] | None:
-    """The shown columns recorded in a masking view's comment; None for any other comment."""
+def view_note_policies(note: str | None) -> dict[str, tuple[str, ...]] | None:
+    """The policies recorded in a base table's comment; None for any other comment."""
     try:
         doc = json.loads(note or "")
     except json.JSONDecodeError:
         return None
-    if not isinstance(doc, dict) or not isinstance(doc.get("shown"), list):
+    if not isinstance(doc, dict) or not isinstance(doc.get("policies"), dict):
         return None
-    return tuple(str(c) for c in doc["shown"])
+    return {str(r): tuple(str(c) for c in cols) for r, cols in doc["policies"].items()}
 
 
-def view_columns(
-    seen: ServerState, recorded: dict[ColKey, list[tuple[str, ...]]], schema: str, table: str
-) -> tuple[str, ...]:
-    """The columns a masking view over ``schema.table`` shows in clear: those every
-    recorded SELECT policy on the table shows (the view serves every policy's role)."""
-    exist = seen.columns.get((schema, table), ())
-    shown = set(exist)
-    for (_, priv, s, t), policies in recorded.items():
+def view_policies(
+    columns: Sequence[str], recorded: dict[ColKey, list[tuple[str, ...]]], schema: str, table: str
+) -> dict[str, tuple[str, ...]]:
+    """Role -> the columns of ``columns`` it reads in clear through the masking view of
+    ``schema.table``: those every recorded SELECT policy of the role shows."""
+    out: dict[str, set[str]] = {}
+    for (role, priv, s, t), policies in recorded.items():
         if (priv, s, t) == ("SELECT", schema, table):
-            for cols in policies:
-                shown &= set(cols)
-    return tuple(c for c in exist if c in shown)
+            for shown in policies:
+                out[role] = out[role] & set(shown) if role in out else set(shown)
+    return {r: tuple(c for c in columns if c in cols) for r, cols in sorted(out.items())}
+
+
+def served(seen: ServerState, schema: str, table: str) -> bool:
+    """``schema.table`` is served through a view over ``<SCHEMA>_BASE.table``."""
+    return (
+        seen.relations.get((schema, table)) == "v"
+        and (base_schema(schema), table) in seen.relations
+    )
+
+
+def data_relation(seen: ServerState, schema: str, table: str) -> RelKey:
+    """Where the data of ``schema.table`` is: its base table when there is one and the
+    name is a view (or missing: the view dropped by hand), else the name itself."""
+    base = (base_schema(schema), table)
+    if seen.relations.get((schema, table), "v") == "v" and base in seen.relations:
+        return base
+    return (schema, table)
 
 
 def view_holds(
@@ -191,48 +218,36 @@ def view_holds(
     role: str,
     schema: str,
     table: str,
-    schema_acl: list[tuple[str, str, str]],
     table_acl: dict[PrivKey, set[str]],
 ) -> bool:
-    """The masking view of a policy is in place: it exists over the table's columns (same
-    names, same types, in order), shows exactly :func:`view_columns`, and ``role`` may
-    use its schema and select from it."""
-    vs = masked_schema(schema)
-    view = (vs, table)
+    """The masking view of a policy is in place: the promoted name is a view over the base
+    table with the same columns in order, the base table's note records exactly the
+    policies keel holds for the table, and ``role`` may select from the view."""
+    base = (base_schema(schema), table)
+    cols = seen.columns.get(base, ())
     return (
-        seen.relations.get(view) == "v"
-        and seen.columns.get(view) == seen.columns.get((schema, table))
-        and seen.types.get(view) == seen.types.get((schema, table))
-        and seen.view_shown.get(view) == view_columns(seen, recorded, schema, table)
-        and (role, "USAGE", vs) in schema_acl
-        and table in table_acl.get((role, "SELECT", vs), set())
+        served(seen, schema, table)
+        and seen.columns.get((schema, table)) == cols
+        and seen.view_policies.get(base) == view_policies(cols, recorded, schema, table)
+        and table in table_acl.get((role, "SELECT", schema), set())
     )
 
 
 def explained_by_views(
     seen: ServerState,
     recorded: dict[ColKey, list[tuple[str, ...]]],
-    schema_acl: list[tuple[str, str, str]],
     table_acl: dict[PrivKey, set[str]],
-) -> tuple[list[tuple[str, str, str]], dict[PrivKey, set[str]]]:
-    """The ACLs without what keel's masking views account for (USAGE on a view schema and
-    SELECT on a view, for a role with a recorded policy on the view's table); anything
-    else granted in a view schema stays, and is reported as drift."""
-    bases = seen.view_schemas
+) -> dict[PrivKey, set[str]]:
+    """The table ACL without what keel's masking views account for: SELECT on a served
+    promoted name, for a role with a recorded policy on it (anything else stays)."""
     policy = {(r, s, t) for (r, p, s, t) in recorded if p == "SELECT"}
-    in_schema = {(r, s) for (r, s, _) in policy}
-    schemas = [
-        (r, p, vs)
-        for r, p, vs in schema_acl
-        if not (vs in bases and p == "USAGE" and (r, bases[vs]) in in_schema)
-    ]
     tables: dict[PrivKey, set[str]] = {}
-    for (r, p, vs), names in table_acl.items():
-        if vs in bases and p == "SELECT":
-            names = {t for t in names if (r, bases[vs], t) not in policy}
+    for (r, p, s), names in table_acl.items():
+        if p == "SELECT":
+            names = {t for t in names if not ((r, s, t) in policy and served(seen, s, t))}
         if names:
-            tables[(r, p, vs)] = names
-    return schemas, tables
+            tables[(r, p, s)] = names
+    return tables
 
 
 def grants_from_catalog(
@@ -242,8 +257,8 @@ def grants_from_catalog(
     recorded: dict[ColKey, list[tuple[str, ...]]],
 ) -> set[Grant]:
     """Catalog facts -> Grant values, by the rules in the module docstring. Pure."""
-    full_schema_acl, full_table_acl = schema_acl, table_acl
-    schema_acl, table_acl = explained_by_views(seen, recorded, schema_acl, table_acl)
+    full_table_acl = table_acl
+    table_acl = explained_by_views(seen, recorded, table_acl)
     grants = {
         Grant(role, priv, "SCHEMA", schema)
         for role, priv, schema in schema_acl
@@ -293,16 +308,17 @@ def grants_from_catalog(
         if not seen.in_scope(role, schema) or table in table_acl.get((role, priv, schema), ()):
             continue  # table-level access on a masked table is reported above, as a leak
         held = seen.column_grants.get(key, set())
-        exist = set(seen.columns.get((schema, table), ()))
-        matched = [shown for shown in recorded.get(key, []) if held == set(shown) & exist]
-        # a SELECT policy on an existing table holds only with its masking view in place
-        if (
-            matched
-            and priv == "SELECT"
-            and (schema, table) in seen.relations
-            and not view_holds(seen, recorded, role, schema, table, full_schema_acl, full_table_acl)
-        ):
+        policies = recorded.get(key, [])
+        if priv == "SELECT" and policies:
+            # held while the table does not exist yet, or while its masking view is in place
+            if data_relation(seen, schema, table) not in seen.relations or view_holds(
+                seen, recorded, role, schema, table, full_table_acl
+            ):
+                for shown in policies:
+                    grants.add(Grant(role, priv, "COLUMNS", columns_object(schema, table, shown)))
             continue
+        exist = set(seen.columns.get((schema, table), ()))
+        matched = [shown for shown in policies if held == set(shown) & exist]
         for shown in matched:
             grants.add(Grant(role, priv, "COLUMNS", columns_object(schema, table, shown)))
         if held and not matched:

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
 from keel.batch import judged
 from keel.batch.judged import Scope
-from keel.batch.window import Window, relation_sql, utc, window_sql
+from keel.batch.window import Layout, Window, relation_sql, utc, window_sql
 from keel.errors import KeelError
 from keel.project.loader import Project, tag_json
 from keel.publish import merge
@@ -76,7 +77,7 @@ def publish(
     mark = max(batch.after, batch.upto) if batch.after is not None else batch.upto
     now = run.now()
     quarantine = v.quarantine and forced_by is None
-    ddl = merge.ddl_sql(a, layout)
+    ddl = merge.ddl_sql(a, _target(a, layout))
     recorded = run.tags
     wanted = merge.promoted_tags(layout, recorded, _contract_tags(v))
     tag_sql = merge.tag_sqls(a, wanted, recorded)
@@ -103,7 +104,7 @@ def publish(
         quarantined = 0
         if quarantine and v.builder is not None:
             quarantined = _quarantine(run, v, now)
-        a.execute(merge.merge_sql(a, layout, window, batch.id if quarantined else None))
+        a.execute(merge.merge_sql(a, _target(a, layout), window, batch.id if quarantined else None))
         if not a.change_streams:
             # the batch's raw ids are judged, from the MERGE's snapshot (keel.batch.judged)
             scope = Scope.of(v.stream)
@@ -132,6 +133,12 @@ def publish(
     batch.forced_by, batch.reason = forced_by, reason
     report.status = "promoted"
     run.published(v.stream)
+
+
+def _target(a: Adapter, layout: Layout) -> Layout:
+    """The relation publish writes, asked again after masking may have moved it: the
+    promoted name, or where a masking engine keeps its data (a base table)."""
+    return replace(layout, data=a.published_relation(*layout.data))
 
 
 def _verify(a: Adapter, v: Verdict, window: Window) -> None:
