@@ -20,6 +20,9 @@ STORES = {
     "KEEL_EVENTS": "batch/events.py",
     "KEEL_ALERTS": "alerts/outbox.py",
     "KEEL_WATERMARKS": "batch/watermarks.py",
+    "KEEL_DQ_RESULTS": "batch/results.py",
+    "KEEL_DQ_FAILURES": "batch/results.py",
+    "KEEL_APPLY_LOG": "governance/apply_log.py",
 }
 
 
