@@ -24,6 +24,7 @@ STORES = {
     "KEEL_DQ_FAILURES": "batch/results.py",
     "KEEL_APPLY_LOG": "governance/apply_log.py",
     "KEEL_TAGS": "adapters/tag_store.py",
+    "KEEL_STATE": "ingest/state_store.py",
 }
 
 
