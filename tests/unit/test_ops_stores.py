@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from keel import ops
+from keel import ops_tables as ops
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "keel"
-DECLARED = SRC / "ops.py"  # where the tables are declared (names and columns, no SQL)
+DECLARED = SRC / "ops_tables.py"  # where the tables are declared (names and columns, no SQL)
 
 # table -> the one module that reads and writes it
 STORES = {

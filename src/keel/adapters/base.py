@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters import tag_store
 from keel.errors import WarehouseError
 from keel.plan.model import Change

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import NOW
 from keel.adapters.postgres_sql import PostgresSql
 from keel.adapters.postgres_state import (

@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters import snowflake_state, tag_store
 from keel.adapters.base import Capabilities
 from keel.adapters.snowflake_runtime import SnowflakeRuntime

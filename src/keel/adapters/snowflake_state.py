@@ -24,7 +24,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters import tag_store
 from keel.adapters.snowflake_sql import GRANTABLE, MASKING_POLICY, READ_WORDS
 from keel.errors import WarehouseError

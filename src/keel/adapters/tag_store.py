@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.resources import ActualState, TagKey
 
 if TYPE_CHECKING:

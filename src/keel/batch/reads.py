@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters import tag_store
 from keel.adapters.base import Adapter
 from keel.batch import watermarks

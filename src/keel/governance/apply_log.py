@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import NOW, Adapter
 from keel.plan.model import Change
 

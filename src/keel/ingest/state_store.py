@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from keel import ops
+from keel import ops_tables as ops
 
 if TYPE_CHECKING:
     from keel.ingest.engine import DuckDBEngine

@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch.window import Window, utc
 from keel.errors import KeelError
