@@ -26,6 +26,7 @@ STORES = {
     "KEEL_TAGS": "adapters/tag_store.py",
     "KEEL_STATE": "ingest/state_store.py",
     "KEEL_TRANSFORMS": "publish/transform.py",
+    "KEEL_JUDGED": "batch/judged.py",
 }
 
 # tables without a store yet, with every module that touches them today: the set may
@@ -40,6 +41,7 @@ PENDING = {
         "events/status.py",
         "publish/batches.py",
         "publish/merge.py",
+        "publish/transform.py",
         "quality/record.py",
     },
     "KEEL_QUARANTINE": {"publish/merge.py", "publish/promote.py"},

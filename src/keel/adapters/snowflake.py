@@ -60,6 +60,7 @@ class SnowflakeAdapter(SnowflakeRuntime):
     )
     dialect = SNOWFLAKE
     type_map = TYPE_MAP
+    change_streams = True
 
     def __init__(
         self,
@@ -121,6 +122,16 @@ class SnowflakeAdapter(SnowflakeRuntime):
 
     def ops_table(self, table: ops.OpsTable) -> str:
         return self.fq(ops.OPS_SCHEMA, table.name)
+
+    def qualified(self, schema: str, name: str) -> str:
+        return self.fq(schema, name)
+
+    def meta_changes_sql(self, meta: str) -> str:
+        # GET on a VARIANT object; ARRAY_SIZE is NULL for a non-array [sql-reference/functions]
+        return f"COALESCE(ARRAY_SIZE(GET({meta}, 'changes')), 0) > 0"
+
+    def hash_sql(self, expr: str) -> str:
+        return f"HASH({expr})"  # signed 64-bit [sql-reference/functions/hash]
 
     @property
     def tag_ref(self) -> str:
