@@ -175,7 +175,7 @@ def apply(
     else:
         console.ok(
             f"applied {len(result.applied)} change(s) (apply id {result.apply_id}, "
-            "logged in SOPHIA_OPS.KEEL_APPLY_LOG)"
+            "logged in keel's apply log)"
         )
 
 

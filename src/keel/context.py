@@ -67,7 +67,7 @@ class Context:
     @property
     def project(self) -> Project:
         if self._project is None:
-            from keel.governance.classify_rules import entity_type_for_table
+            from keel.governance.classify.tables import entity_type_for_table
             from keel.project.loader import load_project
 
             self._project = load_project(self.root, self._env, entity_type_for_table)

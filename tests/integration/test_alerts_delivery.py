@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.alerts import outbox
 from keel.alerts.build import Routing

@@ -17,7 +17,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("keel", "keel.errors", "keel.sql", "keel.console", "keel.resources", "keel.ops"),
+    ("keel", "keel.errors", "keel.sql", "keel.console", "keel.resources", "keel.ops_tables"),
     ("keel.project",),
     ("keel.plan",),
     ("keel.adapters",),

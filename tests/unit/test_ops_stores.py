@@ -10,16 +10,53 @@ from pathlib import Path
 
 import pytest
 
-from keel import ops
+from keel import ops_tables as ops
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "keel"
-DECLARED = SRC / "ops.py"  # where the tables are declared (names and columns, no SQL)
+DECLARED = SRC / "ops_tables.py"  # where the tables are declared (names and columns, no SQL)
 
 # table -> the one module that reads and writes it
 STORES = {
     "KEEL_EVENTS": "batch/events.py",
     "KEEL_ALERTS": "alerts/outbox.py",
     "KEEL_WATERMARKS": "batch/watermarks.py",
+    "KEEL_DQ_RESULTS": "batch/results.py",
+    "KEEL_DQ_FAILURES": "batch/results.py",
+    "KEEL_APPLY_LOG": "governance/apply_log.py",
+    "KEEL_TAGS": "adapters/tag_store.py",
+    "KEEL_STATE": "ingest/state_store.py",
+    "KEEL_TRANSFORMS": "publish/transform.py",
+    "KEEL_JUDGED": "batch/judged.py",
+}
+
+# tables without a store yet, with every module that touches them today: the set may
+# shrink, never grow. KEEL_BATCHES and KEEL_QUARANTINE wait for the batch identity
+# change (issue 14: a store in batch/ holding the batch row's insert/replace, the list
+# for `keel batches` and the status page, and the quarantine rows); the governance
+# record (roles, grants, memberships on engines that only record them) for a store
+# beside the adapters.
+PENDING = {
+    "KEEL_BATCHES": {
+        "events/app.py",
+        "events/status.py",
+        "publish/batches.py",
+        "publish/merge.py",
+        "publish/transform.py",
+        "quality/record.py",
+    },
+    "KEEL_QUARANTINE": {"publish/merge.py", "publish/promote.py"},
+    "KEEL_GRANTS": {
+        "adapters/base.py",
+        "adapters/postgres_catalog.py",
+        "adapters/postgres_masking.py",
+        "ingest/engine_pg.py",
+    },
+    "KEEL_ROLES": {"adapters/base.py"},
+    "KEEL_ROLE_MEMBERS": {
+        "adapters/base.py",
+        "adapters/postgres_catalog.py",
+        "adapters/postgres_sql.py",
+    },
 }
 
 
@@ -78,6 +115,16 @@ def test_only_the_store_touches_its_table(table: str) -> None:
 
 def test_every_store_names_a_declared_table() -> None:
     assert set(STORES) <= ops.OPS_TABLE_NAMES
+
+
+def test_every_declared_table_has_a_store_or_is_listed_as_pending() -> None:
+    assert not set(STORES) & set(PENDING)
+    assert set(STORES) | set(PENDING) == ops.OPS_TABLE_NAMES
+
+
+@pytest.mark.parametrize("table", sorted(PENDING))
+def test_a_table_without_a_store_spreads_no_further(table: str) -> None:
+    assert touching(table) <= PENDING[table]
 
 
 def test_the_check_sees_sql_text_and_references_but_not_docs(tmp_path: Path) -> None:

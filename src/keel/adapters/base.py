@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from keel import ops
+from keel import ops_tables as ops
+from keel.adapters import tag_store
 from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.resources import ActualState, Grant, TagKey
@@ -368,14 +369,7 @@ class Adapter(ABC):
         return f"DELETE FROM {self.ops_table(table)} WHERE {cond}"
 
     def tag_sql(self, key: TagKey, value: str | None) -> list[str]:
-        ident = {
-            "OBJECT_TYPE": key.object_type,
-            "OBJECT_NAME": key.object_name,
-            "TAG_NAME": self.tag_name,
-        }
-        if value is None:
-            return [self._delete(ops.KEEL_TAGS, ident)]
-        return [self._upsert(ops.KEEL_TAGS, {**ident, "TAG_VALUE": value, "UPDATED_AT": _NOW})]
+        return [tag_store.record_sql(self, key, value, _NOW)]
 
     def role_sql(self, change: Change) -> Change:
         sql = self._upsert(
@@ -443,15 +437,11 @@ class Adapter(ABC):
             state.memberships.add(Membership(r, m))
 
     def read_recorded_tags(self, state: ActualState) -> None:
-        if "KEEL_TAGS" not in state.ops_tables:
+        if not tag_store.present(state):
             return
-        cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
-        sql = (
-            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
-            f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)}"
-        )
-        for object_type, object_name, value in self.fetch(sql, "tags"):
-            state.tags[TagKey(object_type, object_name)] = value
+        for key, value in tag_store.read_all(self):
+            if value is not None:
+                state.tags[key] = value
 
 
 class _Now:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter, Capabilities
 from keel.errors import WarehouseError, WarehouseLockedError
 from keel.resources import ActualState, TableInfo

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.adapters.postgres_state import (
     RELKINDS,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import NOW
 from keel.adapters.postgres_sql import PostgresSql
 from keel.adapters.postgres_state import (

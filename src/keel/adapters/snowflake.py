@@ -17,8 +17,8 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from keel import ops
-from keel.adapters import snowflake_state
+from keel import ops_tables as ops
+from keel.adapters import snowflake_state, tag_store
 from keel.adapters.base import Capabilities
 from keel.adapters.snowflake_runtime import SnowflakeRuntime
 from keel.adapters.snowflake_sql import (
@@ -281,25 +281,8 @@ class SnowflakeAdapter(SnowflakeRuntime):
         return [sql, self._record_tag(key, value)]
 
     def _record_tag(self, key: TagKey, value: str | None) -> str:
-        """MERGE keel's record of a tag (a NULL value records an unset)
-        [sql-reference/sql/merge]."""
-        t, s = self.ident("T"), self.ident("S")
-        cols = ("OBJECT_TYPE", "OBJECT_NAME", "TAG_NAME")
-        src = ", ".join(
-            f"{self.lit(v)} AS {self.ident(c)}"
-            for c, v in zip(cols, (key.object_type, key.object_name, self.tag_name), strict=True)
-        )
-        src += f", {self.lit(value)} AS {self.ident('TAG_VALUE')}"
-        on = " AND ".join(f"{t}.{self.ident(c)} = {s}.{self.ident(c)}" for c in cols)
-        all_cols = [*cols, "TAG_VALUE"]
-        return (
-            f"MERGE INTO {self.ops_table(ops.KEEL_TAGS)} AS {t} USING (SELECT {src}) AS {s} "
-            f"ON {on} WHEN MATCHED THEN UPDATE SET {t}.{self.ident('TAG_VALUE')} = "
-            f"{s}.{self.ident('TAG_VALUE')}, {t}.{self.ident('UPDATED_AT')} = "
-            f"CURRENT_TIMESTAMP() WHEN NOT MATCHED THEN INSERT "
-            f"({', '.join(self.ident(c) for c in [*all_cols, 'UPDATED_AT'])}) VALUES "
-            f"({', '.join(f'{s}.{self.ident(c)}' for c in all_cols)}, CURRENT_TIMESTAMP())"
-        )
+        """keel's record of a tag, by MERGE (a NULL value records an unset)."""
+        return tag_store.merge_sql(self, key, value)
 
     def role_sql(self, change: Change) -> Change:
         # [sql-reference/sql/create-role]; USERADMIN holds CREATE ROLE

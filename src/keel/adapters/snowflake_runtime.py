@@ -23,7 +23,7 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 
 

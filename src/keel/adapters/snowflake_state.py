@@ -24,7 +24,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from keel import ops
+from keel import ops_tables as ops
+from keel.adapters import tag_store
 from keel.adapters.snowflake_sql import GRANTABLE, MASKING_POLICY, READ_WORDS
 from keel.errors import WarehouseError
 from keel.resources import (
@@ -162,18 +163,10 @@ def _read_tags(
             tags[TagKey("column", f"{schema}.{name}.{column}")] = value
         elif domain == "TABLE" and schema in wanted:
             tags[TagKey("table", f"{schema}.{name}")] = value
-    if "KEEL_TAGS" in state.ops_tables:
-        cols = ", ".join(a.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
-        at = a.ident("UPDATED_AT")
-        for object_type, name, value, is_recent in a.fetch(
-            f"SELECT {cols}, IFF({at} > DATEADD(hour, -{LAG_HOURS}, CURRENT_TIMESTAMP()), 1, 0) "
-            f"FROM {a.ops_table(ops.KEEL_TAGS)} WHERE {a.ident('TAG_NAME')} = "
-            f"{a.lit(a.tag_name)}",
-            "tags",
-        ):
-            if object_type == "schema":
+    if tag_store.present(state):
+        for key, value, is_recent in tag_store.read_with_age(a, LAG_HOURS):
+            if key.object_type == "schema":
                 continue  # read directly below
-            key = TagKey(object_type, name)
             if usage_ok and not is_recent:
                 continue  # ACCOUNT_USAGE has caught up with it
             if value is None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import NOW, Adapter
 
 OPEN = ("queued", "running")

@@ -39,7 +39,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from keel import ops
+from keel import ops_tables as ops
 
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter

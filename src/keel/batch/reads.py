@@ -17,7 +17,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from keel import ops
+from keel import ops_tables as ops
+from keel.adapters import tag_store
 from keel.adapters.base import Adapter
 from keel.batch import watermarks
 from keel.batch.window import EXTRACTED_AT, RAW_ID, Window, relation_sql, utc, window_sql
@@ -112,20 +113,7 @@ def probe(a: Adapter, targets: Sequence[tuple[str, tuple[str, str], Window]]) ->
 
 def read_tags(a: Adapter, schemas: Iterable[str]) -> dict[tuple[str, str], str]:
     """Recorded tags (object type, object name) -> JSON under ``schemas``."""
-    name = a.ident("OBJECT_NAME")
-    ranges = " OR ".join(
-        f"({name} = {a.lit(s)} OR SUBSTR({name}, 1, {len(s) + 1}) = {a.lit(s + '.')})"
-        for s in sorted(set(schemas))
-    )
-    if not ranges:
-        return {}
-    rows = a.fetch(
-        f"SELECT {a.ident('OBJECT_TYPE')}, {name}, {a.ident('TAG_VALUE')} "
-        f"FROM {a.ops_table(ops.KEEL_TAGS)} WHERE {a.ident('TAG_NAME')} = {a.lit(a.tag_name)} "
-        f"AND ({ranges})",
-        "tags",
-    )
-    return {(t, n): v for t, n, v in rows}
+    return tag_store.read_under(a, schemas)
 
 
 def table_columns(

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch.window import utc
 

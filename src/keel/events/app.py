@@ -35,7 +35,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events import localapi, page

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.alerts import outbox
+from keel.batch import results as dq_results
 from keel.batch import watermarks
 from keel.batch.events import EventStore
 from keel.events import chart
@@ -89,32 +90,7 @@ def status_data(
         last.setdefault((row["source"], row["stream"]), row)
         history.setdefault((row["source"], row["stream"]), []).append(row)
     ids = [b["batch_id"] for b in last.values()]
-    results: dict[str, list[dict[str, Any]]] = {}
-    samples: dict[tuple[str, str], list[str]] = {}
-    if ids:
-        in_ids = ", ".join(a.lit(i) for i in ids)
-        for r in _rows(
-            a,
-            ops.KEEL_DQ_RESULTS,
-            [
-                "BATCH_ID",
-                "CHECK_ID",
-                "CHECK_NAME",
-                "COLUMN_NAME",
-                "SEVERITY",
-                "STATUS",
-                "FAILING_ROWS",
-            ],
-            f"WHERE {q('BATCH_ID')} IN ({in_ids})",
-        ):
-            results.setdefault(r["batch_id"], []).append(r)
-        for r in _rows(
-            a,
-            ops.KEEL_DQ_FAILURES,
-            ["BATCH_ID", "CHECK_ID", "ROW_JSON"],
-            f"WHERE {q('BATCH_ID')} IN ({in_ids}) LIMIT 200",
-        ):
-            samples.setdefault((r["batch_id"], r["check_id"]), []).append(r["row_json"])
+    results, samples = dq_results.for_batches(a, ids)
     marks = {(w["source"], w["stream"]): w for w in watermarks.rows(a)}
     streams = []
     for s in project.streams.values():

@@ -1,4 +1,4 @@
-"""Carry out a Plan, change by change, logging each in SOPHIA_OPS.KEEL_APPLY_LOG.
+"""Carry out a Plan, change by change, logging each in keel's apply log (:mod:`.apply_log`).
 
 Each change runs in its own transaction together with its log row, so a
 change is either applied and logged, or neither. On engines whose DDL
@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from keel import ops
-from keel.adapters.base import NOW, Adapter
+from keel.adapters.base import Adapter
 from keel.errors import ApplyError, KeelError
+from keel.governance.apply_log import ApplyLog
 from keel.plan.model import Change, Plan
 
 
@@ -33,34 +33,11 @@ class ApplyResult:
         }
 
 
-def _log_row(
-    apply_id: str,
-    seq: int,
-    change: Change,
-    status: str,
-    error: str | None,
-    fingerprint: str,
-    user: str,
-) -> dict[str, object]:
-    return {
-        "APPLY_ID": apply_id,
-        "SEQ": seq,
-        "CHANGE_KIND": change.kind,
-        "OBJECT_NAME": change.object,
-        "SQL_TEXT": ";\n".join(change.sql),
-        "STATUS": status,
-        "ERROR": error,
-        "FINGERPRINT": fingerprint,
-        "APPLIED_BY": user,
-        "APPLIED_AT": NOW,
-    }
-
-
 def apply_plan(
     plan: Plan, adapter: Adapter, progress: Callable[[Change], None] | None = None
 ) -> ApplyResult:
     apply_id = uuid.uuid4().hex[:12]
-    user = adapter.current_user()
+    log = ApplyLog(adapter, apply_id, plan.fingerprint, adapter.current_user())
     result = ApplyResult(apply_id)
     log_ready = not any(c.kind == "bootstrap_ops" for c in plan.changes)
     for seq, change in enumerate(plan.changes):
@@ -71,17 +48,13 @@ def apply_plan(
                 if change.kind == "bootstrap_ops":
                     log_ready = True
                 if log_ready:
-                    row = _log_row(apply_id, seq, change, "applied", None, plan.fingerprint, user)
-                    adapter.execute(adapter.insert_sql(ops.KEEL_APPLY_LOG, [row]))
+                    log.write(seq, change, "applied")
         except KeelError as exc:
             rest = plan.changes[seq + 1 :]
             if log_ready:
-                row = _log_row(
-                    apply_id, seq, change, "failed", exc.message[:2000], plan.fingerprint, user
-                )
                 # the log is best effort once the warehouse refuses; the error says it all
                 with contextlib.suppress(KeelError):
-                    adapter.execute(adapter.insert_sql(ops.KEEL_APPLY_LOG, [row]))
+                    log.write(seq, change, "failed", exc.message[:2000])
             applied = [f"{c.kind} {c.object}" for c in result.applied]
             raise ApplyError(
                 f"apply {apply_id} stopped at change {seq + 1} of {len(plan.changes)} "

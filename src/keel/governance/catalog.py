@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.resources import ActualState, TagKey
 
 

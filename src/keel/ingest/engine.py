@@ -32,9 +32,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from keel import ops
 from keel.errors import WarehouseError
 from keel.ingest import schema as S
+from keel.ingest import state_store
 from keel.sql import DUCKDB, Dialect, literal, qualified
 
 BATCH_VIEW = "keel_ingest_batch"
@@ -110,39 +110,20 @@ class DuckDBEngine:
         self.run(f"CREATE SCHEMA IF NOT EXISTS {self.ident(schema)}")
 
     def ensure_state_table(self) -> None:
-        self.ensure_schema(ops.OPS_SCHEMA)
-        self.run(ops.create_table_sql(ops.KEEL_STATE, self.dialect, self.norm, self.OPS_TYPES))
+        state_store.ensure(self)
 
     def read_state(self, source: str) -> dict[str, tuple[str | None, int]]:
         """Committed STATE JSON and record count per stream of ``source``."""
-        table = self.ident(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
-        rows = self.fetch(
-            f"SELECT {self.ident('STREAM')}, {self.ident('STATE')}, {self.ident('RECORDS')} "
-            f"FROM {table} WHERE {self.ident('SOURCE')} = {self.lit(source)}"
-        )
-        return {stream: (state, int(records or 0)) for stream, state, records in rows}
+        return state_store.read(self, source)
 
     def upsert_state(
         self, source: str, stream: str, state: str | None, records: int, now: dt.datetime
     ) -> None:
         """Store ``state`` (None keeps the stored one) and add ``records`` to the count."""
-        table = self.ident(ops.OPS_SCHEMA, ops.KEEL_STATE.name)
-        names = ops.KEEL_STATE.column_names  # SOURCE, STREAM, STATE, RECORDS, UPDATED_AT
-        values = ", ".join(
-            [self.lit(source), self.lit(stream), self.lit(state), self.lit(records),
-             self.stamp_sql(now)]
-        )  # fmt: skip
-        old = self.ident(ops.KEEL_STATE.name)
-        st, rec, upd = self.ident("STATE"), self.ident("RECORDS"), self.ident("UPDATED_AT")
-        self.run(
-            f"INSERT INTO {table} ({', '.join(self.ident(n) for n in names)}) VALUES ({values}) "
-            f"ON CONFLICT ({self.ident('SOURCE')}, {self.ident('STREAM')}) DO UPDATE SET "
-            f"{st} = COALESCE(excluded.{st}, {old}.{st}), "
-            f"{rec} = COALESCE({old}.{rec}, 0) + excluded.{rec}, {upd} = excluded.{upd}"
-        )
+        state_store.upsert(self, source, stream, state, records, now)
 
     def stamp_sql(self, now: dt.datetime) -> str:
-        """``now`` as a KEEL_STATE.UPDATED_AT value (DuckDB: a UTC TIMESTAMP)."""
+        """``now`` as a timestamp value (the state's UPDATED_AT) (DuckDB: a UTC TIMESTAMP)."""
         stamp = now.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
         return f"CAST({self.lit(stamp)} AS TIMESTAMP)"
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.ingest import schema as S
 from keel.ingest.engine import BATCH_VIEW, SEQ_COLUMN, STAGE_TABLE, DuckDBEngine
 from keel.sql import POSTGRES, Dialect

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch import reads
 from keel.batch.judged import Scope

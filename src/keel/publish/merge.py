@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch import watermarks
 from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql

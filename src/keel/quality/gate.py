@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch import judged, reads
 from keel.batch.judged import Scope

@@ -21,13 +21,23 @@ Every masked column comes with its reason, for the report.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.governance.classify_rules import classify_column
 from keel.quality.checks import type_family
+
+if TYPE_CHECKING:
+    from keel.governance.classify.column import ColumnProposal
 
 MASKED_LEVELS = frozenset({"high", "sensitive"})
 MASK = "***"
+
+
+def _classify(name: str, data_type: str, values: Sequence[str | None]) -> ColumnProposal:
+    """keel classify's rules, imported when a gate samples failing rows (a passing gate,
+    the common case, never needs them: the command starts faster)."""
+    from keel.governance.classify_rules import classify_column
+
+    return classify_column(name, data_type, values)
 
 
 def before_sampling(
@@ -43,7 +53,7 @@ def before_sampling(
                 masked[name] = f"tagged pii_level {level}"
             continue
         try:
-            proposal = classify_column(name, data_type, [])
+            proposal = _classify(name, data_type, [])
         except Exception:  # the rules could not judge it: not known to be harmless
             masked[name] = "not classifiable"
             continue
@@ -73,7 +83,7 @@ def after_sampling(
         key = name.lower()
         values = [None if r.get(key) is None else str(r.get(key)) for r in rows]
         try:
-            proposal = classify_column(name, data_type, values)
+            proposal = _classify(name, data_type, values)
         except Exception:
             proposal = None
         if proposal is None or proposal.pii_level in MASKED_LEVELS:

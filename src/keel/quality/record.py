@@ -1,4 +1,5 @@
-"""Writing a gate's verdict into SOPHIA_OPS: KEEL_BATCHES, KEEL_DQ_RESULTS, KEEL_DQ_FAILURES.
+"""Writing a gate's verdict into SOPHIA_OPS: the batch row, and its checks and samples
+through their store (:mod:`keel.batch.results`).
 
 One transaction per stream. The batch id is a function of the window, so a
 second gate of the same pending rows replaces the first one's records (results
@@ -9,11 +10,11 @@ and samples of a batch always come from its latest gate); the batch keeps the
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
+from keel.batch import results
 from keel.quality.model import StreamReport
 
 CHUNK = 500  # rows per INSERT statement
@@ -57,34 +58,18 @@ def record_gate(a: Adapter, report: StreamReport, now: dt.datetime) -> None:
     if b is None:
         return
     where = _where_batch(a, b.id)
-    results: list[dict[str, object]] = [
-        {
-            "BATCH_ID": b.id,
-            "SOURCE": report.source,
-            "STREAM": report.stream,
-            "CHECK_ID": r.check.id,
-            "CHECK_NAME": r.check.name,
-            "COLUMN_NAME": r.check.column,
-            "SEVERITY": r.check.severity,
-            "STATUS": r.status,
-            "FAILING_ROWS": r.failing_rows,
-            "FAILING_VALUES": r.failing_values,
-            "MESSAGE": r.message,
-            "RAN_AT": now,
-        }
+    checks = [
+        results.CheckRow(
+            r.check.id,
+            r.check.name,
+            r.check.column,
+            r.check.severity,
+            r.status,
+            r.failing_rows,
+            r.failing_values,
+            r.message,
+        )
         for r in report.checks
-    ]
-    failures: list[dict[str, object]] = [
-        {
-            "BATCH_ID": b.id,
-            "SOURCE": report.source,
-            "STREAM": report.stream,
-            "CHECK_ID": check_id,
-            "ROW_JSON": json.dumps(row, sort_keys=True, default=str),
-            "SAMPLED_AT": now,
-        }
-        for check_id, rows in report.samples.items()
-        for row in rows
     ]
     with a.transaction():
         found = a.fetch(
@@ -95,10 +80,6 @@ def record_gate(a: Adapter, report: StreamReport, now: dt.datetime) -> None:
         if isinstance(created, dt.datetime) and created.tzinfo is None:
             created = created.replace(tzinfo=dt.UTC)
         b.created_at = created
-        for table in (ops.KEEL_DQ_RESULTS, ops.KEEL_DQ_FAILURES, ops.KEEL_BATCHES):
-            a.execute(a.delete_sql(table, {"BATCH_ID": b.id}))
+        a.execute(a.delete_sql(ops.KEEL_BATCHES, {"BATCH_ID": b.id}))
         a.execute(a.insert_sql(ops.KEEL_BATCHES, [batch_row(report, now, created)]))
-        for sql in inserts(a, ops.KEEL_DQ_RESULTS, results) + inserts(
-            a, ops.KEEL_DQ_FAILURES, failures
-        ):
-            a.execute(sql)
+        results.replace(a, (b.id, report.source, report.stream), checks, report.samples, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.duckdb import DuckDBAdapter
 
 START = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.batch.events import EventStore

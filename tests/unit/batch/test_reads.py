@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from keel import ops
+from keel import ops_tables as ops
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.batch import reads
 from keel.errors import QualityError
