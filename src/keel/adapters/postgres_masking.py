@@ -336,19 +336,10 @@ class PostgresMasking(PostgresSql):
         return self._serve_sql(schema, table, view_policies(cols, recorded, schema, table))
 
     def _read_tags(self, schema: str, table: str) -> dict[tuple[str, str], str]:
-        """keel's recorded tags on ``schema.table`` and its columns (one query)."""
-        name = f"{schema}.{table}"
-        cols = ", ".join(self.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
-        return {
-            (kind, obj): value
-            for kind, obj, value in self.fetch(
-                f"SELECT {cols} FROM {self.ops_table(ops.KEEL_TAGS)} "
-                f"WHERE {self.ident('TAG_NAME')} = {self.lit(self.tag_name)} AND "
-                f"({self.ident('OBJECT_NAME')} = {self.lit(name)} OR "
-                f"starts_with({self.ident('OBJECT_NAME')}, {self.lit(name + '.')}))",
-                "tags",
-            )
-        }
+        """keel's recorded tags on ``schema.table`` and its columns (one query, its store)."""
+        from keel.adapters import tag_store
+
+        return tag_store.read_table(self, schema, table)
 
     def _read_pair(self, schema: str, table: str) -> None:
         """Refresh ``seen`` for ``schema.table`` and its base table: kind, columns, ACL

@@ -98,3 +98,20 @@ def read_under(a: Adapter, schemas: Iterable[str]) -> dict[tuple[str, str], str]
         "tags",
     )
     return {(t, n): v for t, n, v in rows}
+
+
+def read_table(a: Adapter, schema: str, table: str) -> dict[tuple[str, str], str]:
+    """Recorded tags (object type, object name) -> JSON of ``schema.table`` and its columns
+    (one query)."""
+    return read_under_relation(a, f"{schema}.{table}")
+
+
+def read_under_relation(a: Adapter, name: str) -> dict[tuple[str, str], str]:
+    col = a.ident("OBJECT_NAME")
+    rows = a.fetch(
+        f"SELECT {a.ident('OBJECT_TYPE')}, {col}, {a.ident('TAG_VALUE')} "
+        f"FROM {a.ops_table(T)} WHERE {a.ident('TAG_NAME')} = {a.lit(a.tag_name)} AND "
+        f"({col} = {a.lit(name)} OR SUBSTR({col}, 1, {len(name) + 1}) = {a.lit(name + '.')})",
+        "tags",
+    )
+    return {(t, n): v for t, n, v in rows}
