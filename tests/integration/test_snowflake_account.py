@@ -384,3 +384,43 @@ def test_catalog_and_classify_read_the_account(
     r = keel("catalog", "--json", project=project)
     assert r.exit_code == 0, r.stdout + r.stderr
     assert "GONG_DATA_RAW.NOTES" in r.stdout
+
+
+def test_classify_reads_semi_structured_columns_by_their_keys(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """OBJECT, ARRAY and VARIANT columns (how Airbyte's Snowflake destination lands object,
+    array and union properties) are sampled through TO_JSON and classified by their keys,
+    as JSON columns are on DuckDB and PostgreSQL; a VARIANT holding plain strings is read
+    as its text."""
+    project = sf_project()
+    _apply(keel, project)
+    rows = [
+        {
+            "ID": f"u{i}",
+            "PROFILE": {"display_name": "Ann", "email": f"ann{i}@example.com"},
+            "PHONES": [{"kind": "work", "phone_number": f"+1 415 555 01{i:02d}"}],
+            "EXTRA": f"person{i}@example.com",
+            "SETTINGS": {"theme": "dark", "page_size": 20},
+        }
+        for i in range(5)
+    ]
+    columns = [
+        ("ID", "VARCHAR"),
+        ("PROFILE", "OBJECT"),
+        ("PHONES", "ARRAY"),
+        ("EXTRA", "VARIANT"),
+        ("SETTINGS", "VARIANT"),
+    ]
+    account.create_relation(ETL, "SLACK_DATA_RAW", "MEMBERS", columns, rows)
+    r = keel("classify", "--json", project=project)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    proposals = {p["name"]: p for p in r.json()["proposals"]}
+    pii = {k: p["metadata"].get("pii_level") for k, p in proposals.items()}
+    assert pii["SLACK_DATA_RAW.MEMBERS.PROFILE"] == "high"
+    assert pii["SLACK_DATA_RAW.MEMBERS.PHONES"] == "high"
+    assert pii["SLACK_DATA_RAW.MEMBERS.EXTRA"] == "high"
+    assert pii.get("SLACK_DATA_RAW.MEMBERS.SETTINGS") in (None, "none")
+    sent = " ".join(account.statements)
+    assert 'TO_JSON("PROFILE")' in sent and 'TO_JSON("PHONES")' in sent
+    assert 'IFF(IS_OBJECT("EXTRA") OR IS_ARRAY("EXTRA"), TO_JSON("EXTRA")' in sent

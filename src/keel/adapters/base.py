@@ -190,6 +190,9 @@ class Adapter(ABC):
     @abstractmethod
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState: ...
 
+    # column types whose sampled text is a JSON document (classified key by key)
+    json_types: tuple[str, ...] = ("JSON", "JSONB")
+
     def array_sql(self, items: Sequence[str]) -> str:
         """An array-of-text expression from SQL expressions (engine-specific syntax)."""
         return "[" + ", ".join(items) + "]"
