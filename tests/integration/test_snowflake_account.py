@@ -174,6 +174,27 @@ def test_drift_is_reported_fixed_by_one_apply_without_revoking_declared_grants(
     assert keel("audit", "--json", project=project).json()["ok"] is True
 
 
+def test_schema_future_grants_win_over_a_database_level_one(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """[sql-reference/sql/grant-privilege, future grants]: where a schema has future grants
+    for an object type, database-level future grants for that type are ignored there. A
+    database-wide future SELECT to APP (granted by someone else, with MANAGE GRANTS) does
+    not reach the table Airbyte then creates in a _RAW schema, because keel declares
+    schema-level future grants on every schema it manages; the plan stays empty."""
+    project = sf_project()
+    _apply(keel, project)
+    admin = account.connect(("SECURITYADMIN",), {"role": "SECURITYADMIN", "database": "SOPHIA"})
+    admin.cursor().execute(f'GRANT SELECT ON FUTURE TABLES IN DATABASE "SOPHIA" TO ROLE "{APP}"')
+    assert ("DATABASE", "SOPHIA", "TABLE", "SELECT", "ROLE", APP) in account.future
+    _airbyte_lands(account)
+    with pytest.raises(Exception, match="Insufficient privileges|not authorized"):
+        account.select_as(APP, "GONG_DATA_RAW", "CALLS")
+    assert not [g for g in account.grants if g[4] == APP and g[2][1:2] == ("GONG_DATA_RAW",)]
+    _apply(keel, project)
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
 def _apply(keel: Any, project: Path) -> None:
     r = keel("apply", "--yes", project=project)
     assert r.exit_code == 0, r.stdout + r.stderr
