@@ -410,10 +410,10 @@ def test_catalog_and_classify_read_the_account(
 def test_classify_reads_semi_structured_columns_by_their_keys(
     sf_project: Callable[..., Path], account: Account, keel: Any
 ) -> None:
-    """OBJECT, ARRAY and VARIANT columns (how Airbyte's Snowflake destination lands object,
-    array and union properties) are sampled through TO_JSON and classified by their keys,
-    as JSON columns are on DuckDB and PostgreSQL; a VARIANT holding plain strings is read
-    as its text."""
+    """VARIANT columns (Airbyte's Snowflake destination lands object and array properties
+    as VARIANT) and OBJECT / ARRAY columns (tables others build, e.g. dbt) are sampled
+    through TO_JSON and classified by their keys, as JSON columns are on DuckDB and
+    PostgreSQL; a VARIANT holding plain strings is read as its text."""
     project = sf_project()
     _apply(keel, project)
     rows = [

@@ -23,10 +23,12 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.support.snowflake_landing import land_one_sync
 
 from keel.context import Context
 from keel.project.init import write_project
 
+CONNECTION = "live-conn-hubspot"  # the Airbyte connection id the webhook names
 REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_DATABASE")
 MISSING = [v for v in REQUIRED if not os.environ.get(v)]
 if not (os.environ.get("SNOWFLAKE_PASSWORD") or os.environ.get("SNOWFLAKE_PRIVATE_KEY_PATH")):
@@ -67,82 +69,6 @@ def test_apply_converges_and_audit_runs(live_project: Path, keel: Any) -> None:
     assert not [v for v in audit["violations"] if v["kind"] in ("grant_drift", "grant_missing")]
 
 
-CONNECTION = "live-conn-hubspot"
-# DuckDB RAW column types (keel's local writer) -> Snowflake's, as Airbyte's Snowflake
-# destination types them [Airbyte docs, destinations/snowflake: data types]
-SNOWFLAKE_TYPES = {
-    "VARCHAR": "VARCHAR",
-    "BIGINT": "NUMBER",
-    "INTEGER": "NUMBER",
-    "DOUBLE": "FLOAT",
-    "BOOLEAN": "BOOLEAN",
-    "DATE": "DATE",
-    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP_TZ",
-    "TIMESTAMP": "TIMESTAMP_NTZ",
-    "JSON": "VARIANT",
-}
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-def land_one_sync(live_project: Path, tmp_path: Path, source: str = "hubspot") -> dict[str, int]:
-    """The demo source's first sync, read locally and loaded into the account's RAW tables.
-    Values travel as bind parameters (qmark) and are cast in SQL; VARIANT through
-    PARSE_JSON, since Snowflake refuses such functions inside VALUES [sql-reference/sql/
-    insert: use INSERT ... SELECT]."""
-    import duckdb
-
-    local = tmp_path / "local"
-    write_project(local)
-    with Context(local) as ctx:
-        ctx.apply()
-        ctx.ingest([source])
-    schema = f"{source.upper()}_DATA_RAW"
-    con = duckdb.connect(str(local / ".keel" / "warehouse.duckdb"), read_only=True)
-    landed: dict[str, int] = {}
-    with Context(live_project) as live:
-        a = live.adapter
-        try:
-            cols: dict[str, list[tuple[str, str]]] = {}
-            for table, column, data_type in con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-                [schema],
-            ).fetchall():
-                cols.setdefault(table, []).append(
-                    (column, SNOWFLAKE_TYPES.get(data_type, "VARCHAR"))
-                )
-            for table, columns in cols.items():
-                names = ", ".join(a.ident(c) for c, _ in columns)
-                ddl = ", ".join(f"{a.ident(c)} {t}" for c, t in columns)
-                a.execute(f"CREATE OR REPLACE TABLE {a.ident(schema, table)} ({ddl})")
-                picks = ", ".join(
-                    "PARSE_JSON(?)" if t == "VARIANT" else f"CAST(? AS {t})" for _, t in columns
-                )
-                local_ref = f"{a.ident(schema)}.{a.ident(table)}"
-                rows = con.execute(f"SELECT {names} FROM {local_ref}").fetchall()
-                for i in range(0, len(rows), 100):
-                    chunk = rows[i : i + 100]
-                    sql = f"INSERT INTO {a.ident(schema, table)} ({names}) " + " UNION ALL ".join(
-                        f"SELECT {picks}" for _ in chunk
-                    )
-                    a.execute_bound(sql, [_text(v) for row in chunk for v in row])
-                landed[table] = len(rows)
-        finally:
-            con.close()
-    return landed
-
-
 def test_gate_publish_and_serve_on_a_live_account(
     live_project: Path, tmp_path: Path, keel: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -155,7 +81,8 @@ def test_gate_publish_and_serve_on_a_live_account(
     monkeypatch.setenv("KEEL_WEBHOOK_TOKEN", token)
     r = keel("apply", "--yes", project=live_project)
     assert r.exit_code == 0, r.stdout + r.stderr
-    landed = land_one_sync(live_project, tmp_path)
+    with Context(live_project) as live:
+        landed = land_one_sync(tmp_path / "local", live.adapter)
     assert landed and all(n > 0 for n in landed.values())
     r = keel("apply", "--yes", project=live_project)  # tags what landed
     assert r.exit_code == 0, r.stdout + r.stderr

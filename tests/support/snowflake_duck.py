@@ -15,8 +15,8 @@ Snowflake reads them before DuckDB (no backslash escapes) sees them.
 Statements DuckDB cannot run but Snowflake documents (``CREATE TAG``, ``SET TAG`` /
 ``UNSET TAG``,
 ``WITH MANAGED ACCESS``) are recorded and accepted without effect; Snowflake type names
-are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER), as are two spellings DuckDB
-lacks (``CURRENT_TIMESTAMP()``; a MERGE's ``UPDATE SET "T"."X" =``).
+are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER), as are three spellings DuckDB
+lacks (``CURRENT_TIMESTAMP()``; ``PARSE_JSON(text)``; a MERGE's ``UPDATE SET "T"."X" =``).
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ class Cursor:
             return self
         text = unqualified_sets(unescape(sql.replace(" WITH MANAGED ACCESS", "")))
         text = re.sub(r"\bCURRENT_TIMESTAMP\(\)", "CURRENT_TIMESTAMP", text)
+        text = re.sub(r"\bPARSE_JSON\(", "json(", text)  # [functions/parse_json]: text -> VARIANT
         for theirs, ours in TYPES:
             text = re.sub(rf"\b{theirs}\b", ours, text)
         try:
