@@ -41,6 +41,37 @@ TAGS = re.compile(r"\b(SET|UNSET)\s+TAG\b|^\s*CREATE\s+TAG\b", re.I)
 TYPES = (("TIMESTAMP_TZ", "TIMESTAMPTZ"), ("VARIANT", "JSON"), ("NUMBER", "BIGINT"))
 
 
+# [sql-reference/info-schema/columns]: DATA_TYPE is the standard Snowflake type, so a
+# BIGINT column reads NUMBER (precision and scale in NUMERIC_PRECISION / NUMERIC_SCALE),
+# VARCHAR reads TEXT, DOUBLE FLOAT, a JSON column VARIANT. The stand-in answers
+# information_schema.columns the same way, from DuckDB's own view.
+_INTS = "('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT')"
+SNOWFLAKE_COLUMNS = (
+    "(SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, "
+    f"CASE WHEN data_type IN {_INTS} OR data_type LIKE 'DECIMAL%' THEN 'NUMBER' "
+    "WHEN data_type = 'VARCHAR' THEN 'TEXT' "
+    "WHEN data_type IN ('DOUBLE', 'FLOAT', 'REAL') THEN 'FLOAT' "
+    "WHEN data_type = 'TIMESTAMP WITH TIME ZONE' THEN 'TIMESTAMP_TZ' "
+    "WHEN data_type = 'TIMESTAMP' THEN 'TIMESTAMP_NTZ' "
+    "WHEN data_type = 'JSON' THEN 'VARIANT' ELSE data_type END AS data_type, "
+    f"CASE WHEN data_type IN {_INTS} THEN 38 ELSE numeric_precision END AS numeric_precision, "
+    f"CASE WHEN data_type IN {_INTS} THEN 0 ELSE numeric_scale END AS numeric_scale "
+    "FROM information_schema.columns) AS columns"
+)
+
+
+def _types(code: str) -> str:
+    for theirs, ours in TYPES:
+        code = re.sub(rf"\b{theirs}\b", ours, code)
+    return code
+
+
+def outside_literals(sql: str, change: Any) -> str:
+    """``change`` applied to the SQL between string literals (a literal 'NUMBER' stays)."""
+    pieces = re.split(r"('(?:[^']|'')*')", sql)
+    return "".join(p if i % 2 else change(p) for i, p in enumerate(pieces))
+
+
 def unescape(sql: str) -> str:
     """Snowflake string literals -> DuckDB's: ``\\`` is one backslash; any other backslash
     escape is refused (keel writes none)."""
@@ -122,8 +153,8 @@ class Cursor:
         text = unqualified_sets(unescape(sql.replace(" WITH MANAGED ACCESS", "")))
         text = re.sub(r"\bCURRENT_TIMESTAMP\(\)", "CURRENT_TIMESTAMP", text)
         text = re.sub(r"\bPARSE_JSON\(", "json(", text)  # [functions/parse_json]: text -> VARIANT
-        for theirs, ours in TYPES:
-            text = re.sub(rf"\b{theirs}\b", ours, text)
+        text = outside_literals(text, _types)
+        text = re.sub(r"\binformation_schema\.columns\b", SNOWFLAKE_COLUMNS, text, flags=re.I)
         try:
             result = self.conn.duck.execute(text, list(params) if params else None)
         except duckdb.Error as exc:

@@ -62,6 +62,12 @@ class SnowflakeAdapter(SnowflakeRuntime):
     type_map = TYPE_MAP
     # semi-structured columns: sampled through TO_JSON (sample_sql), classified key by key
     json_types = ("VARIANT", "OBJECT", "ARRAY")
+    # [sql-reference/info-schema/columns]: DATA_TYPE is the standard type, NUMBER for a
+    # BIGINT too; the scale tells an integer (NUMBER(38,0)) from a decimal
+    column_type_sql = (
+        "CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || CAST(numeric_precision AS VARCHAR) "
+        "|| ',' || CAST(numeric_scale AS VARCHAR) || ')' ELSE data_type END"
+    )
 
     def __init__(
         self,
