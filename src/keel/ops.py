@@ -142,6 +142,19 @@ KEEL_QUARANTINE = OpsTable(
     ),
     ("BATCH_ID", "RAW_ID"),
 )
+# raw ids a publish took (issue 14): a row is pending while its id is not here
+KEEL_JUDGED = OpsTable(
+    "KEEL_JUDGED",
+    (
+        ("SOURCE", V),
+        ("STREAM", V),
+        ("RAW_ID", V),
+        ("EXTRACTED_AT", T),
+        ("BATCH_ID", V),
+        ("JUDGED_AT", T),
+    ),
+    ("SOURCE", "STREAM", "RAW_ID"),
+)
 KEEL_TRANSFORMS = OpsTable(
     "KEEL_TRANSFORMS",
     (
@@ -205,6 +218,7 @@ ALL_TABLES: tuple[OpsTable, ...] = (
     KEEL_DQ_RESULTS,
     KEEL_DQ_FAILURES,
     KEEL_QUARANTINE,
+    KEEL_JUDGED,
     KEEL_TRANSFORMS,
     KEEL_EVENTS,
     KEEL_ALERTS,

@@ -122,6 +122,9 @@ def test_audit_reports_connection_violations_in_json_until_applied(
     r = keel("audit", "--json", project=project)
     assert r.json()["connections"]["violations"] == []
     assert any("Airbyte connections only partly audited" in n for n in r.json()["notes"])
+    # the empty list proves nothing then: the connections block says why, for scripts
+    (why,) = r.json()["connections"]["notes"]
+    assert why.startswith("Airbyte connections only partly audited")
 
 
 def test_a_saved_plan_applies_only_while_airbyte_still_gives_it(

@@ -97,7 +97,7 @@ def test_untagged_personal_columns_are_masked_everywhere(kit: Make, keel: Any) -
     failures = a.fetch('SELECT * FROM "SOPHIA_OPS"."KEEL_DQ_FAILURES"')
     assert failures and leaked(str(failures)) == []
     assert leaked(json.dumps(status_data(a, k.ctx.project), default=str)) == []
-    notify(k.ctx, "gate", report)
+    notify(k.ctx, "gate", report)  # the typed SourceReport, as keel serve passes it
     outbox = a.fetch('SELECT * FROM "SOPHIA_OPS"."KEEL_ALERTS"')
     assert outbox and leaked(str(outbox)) == []
     sender_for(k.ctx).run_once()
@@ -156,3 +156,56 @@ def test_untagged_personal_columns_are_masked_on_postgres(
         assert leaked(json.dumps(report.to_dict())) == []
         assert leaked(json.dumps(status_data(ctx.adapter, ctx.project), default=str)) == []
     assert leaked(str(pg_db.rows("SELECT * FROM sophia_ops.keel_dq_failures"))) == []
+
+
+def test_untagged_structured_and_free_text_columns_are_masked(kit: Make) -> None:
+    """Issue 11: "a column ... not classifiable is masked". An untagged JSON column is
+    masked before anything is sampled (keel does not judge structured values by name),
+    and an untagged free-text column whose sampled values name a person and a phone
+    is masked by its values (the rules of ``keel classify``), each with its reason."""
+    k = kit([people()])
+    k.create_raw(
+        "people",
+        [
+            ("ID", "VARCHAR"),
+            ("NAME", "VARCHAR"),
+            ("UPDATED_AT", "TIMESTAMPTZ"),
+            ("PROFILE", "JSON"),
+            ("NOTES", "VARCHAR"),
+            ("STAGE", "VARCHAR"),
+        ],
+    )
+    note = "Spoke with Maria Garcia, call back on +1 415 555 0199 tomorrow."
+    k.land(
+        "people",
+        [
+            {
+                "id": "p1",
+                "name": None,
+                "profile": '{"email": "jane.doe@example.com"}',
+                "notes": note,
+                "stage": "lead",
+            },  # fmt: skip
+            {
+                "id": "p2",
+                "name": None,
+                "profile": '{"color": "red"}',
+                "notes": "Ask John Smith about x.y@example.org",
+                "stage": "customer",
+            },  # fmt: skip
+        ],
+    )
+    report = k.gate()
+    stream = report.streams[0]
+    assert stream.status == "blocked"
+    rows = stream.samples["not_null.NAME"]
+    assert {r["stage"] for r in rows} == {"lead", "customer"}  # harmless: shown
+    assert {r["profile"] for r in rows} == {"***"}
+    assert {r["notes"] for r in rows} == {"***"}
+    assert set(stream.masked) == {"profile", "notes"}
+    assert stream.masked["profile"] == "untagged and not classifiable (structured values)"
+    assert stream.masked["notes"].startswith("untagged, classified high")
+    shown = json.dumps(report.to_dict())
+    assert leaked(shown) == [] and "Maria Garcia" not in shown
+    failures = k.rows('SELECT * FROM "SOPHIA_OPS"."KEEL_DQ_FAILURES"')
+    assert failures and leaked(str(failures)) == [] and "Maria Garcia" not in str(failures)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from tests.support.snowflake_streams import Streams
 
 from keel.sql import DUCKDB, quote
 
@@ -39,6 +40,13 @@ REFUSED = (
 DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.I)
 TAGS = re.compile(r"\b(SET|UNSET)\s+TAG\b|^\s*CREATE\s+TAG\b", re.I)
 TYPES = (("TIMESTAMP_TZ", "TIMESTAMPTZ"), ("VARIANT", "JSON"), ("NUMBER", "BIGINT"))
+# Snowflake functions keel uses, spelled in DuckDB (same results on the values keel stores)
+FUNCTIONS = (
+    (
+        re.compile(r"ARRAY_SIZE\(GET\(([^()]+), 'changes'\)\)"),
+        r"json_array_length(\1, '$.changes')",
+    ),
+)
 
 
 # [sql-reference/info-schema/columns]: DATA_TYPE is the standard Snowflake type, so a
@@ -155,12 +163,20 @@ class Cursor:
         text = re.sub(r"\bPARSE_JSON\(", "json(", text)  # [functions/parse_json]: text -> VARIANT
         text = outside_literals(text, _types)
         text = re.sub(r"\binformation_schema\.columns\b", SNOWFLAKE_COLUMNS, text, flags=re.I)
+        for pattern, spelled in FUNCTIONS:
+            text = pattern.sub(spelled, text)
+        streams = self.conn.streams  # table streams: tests/support/snowflake_streams.py
         try:
-            result = self.conn.duck.execute(text, list(params) if params else None)
-        except duckdb.Error as exc:
+            if streams.create(self.conn.duck, text, self.conn.database):
+                self.description, self._rows = [("status",)], [("Stream created.",)]
+                return self
+            result = self.conn.duck.execute(streams.rewrite(text), list(params) if params else None)
+            description = result.description
+            rows = result.fetchall() if description else []
+            streams.consumed(self.conn.duck, text)
+        except (duckdb.Error, ValueError) as exc:
             raise SnowflakeError(str(exc).splitlines()[0]) from exc
-        self.description = result.description
-        self._rows = result.fetchall() if result.description else []
+        self.description, self._rows = description, rows
         return self
 
     def fetchall(self) -> list[tuple[Any, ...]]:
@@ -171,10 +187,19 @@ class Cursor:
 
 
 class Connection:
-    def __init__(self, duck: Any, log: Log, database: str, refuse: re.Pattern[str] | None):
+    def __init__(
+        self,
+        duck: Any,
+        log: Log,
+        database: str,
+        refuse: re.Pattern[str] | None,
+        streams: Streams | None = None,
+    ):
         self.duck = duck
         self.log = log
         self.refuse = refuse
+        self.database = database
+        self.streams = streams or Streams()
         self.in_transaction = False
         duck.execute(f"USE {quote(database, 'ident', DUCKDB)}")
 
@@ -196,9 +221,10 @@ class Warehouse:
         target = quote(str(path), "literal", DUCKDB)
         self.root.execute(f"ATTACH {target} AS {quote(database, 'ident', DUCKDB)}")
         self.log = Log()
+        self.streams = Streams()
 
     def connect(self) -> Connection:
-        return Connection(self.root.cursor(), self.log, self.database, self.refuse)
+        return Connection(self.root.cursor(), self.log, self.database, self.refuse, self.streams)
 
     def close(self) -> None:
         self.root.close()

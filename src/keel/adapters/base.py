@@ -50,6 +50,11 @@ class Adapter(ABC):
     # SELECT ... FOR UPDATE SKIP LOCKED: rows claimed by one session are skipped by the
     # others until it ends (so several keel serve processes can share the warehouse)
     row_locks: ClassVar[bool] = False
+    # pending rows come from a change stream on each RAW table (Snowflake), not from
+    # keel's record of judged raw ids (keel.batch.judged)
+    change_streams: ClassVar[bool] = False
+    # run first in a publish transaction so every statement reads one snapshot
+    snapshot_sql: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, tag_name: str = "SOPHIA_AI_METADATA", tag_schema: str = ops.OPS_SCHEMA):
         self.tag_name = tag_name
@@ -78,6 +83,25 @@ class Adapter(ABC):
 
     def ops_table(self, table: ops.OpsTable) -> str:
         return self.ident(ops.OPS_SCHEMA, table.name)
+
+    def qualified(self, schema: str, name: str) -> str:
+        """An object's name as another session would resolve it (with the database where
+        the engine has several)."""
+        return self.ident(schema, name)
+
+    def inserted_sql(self, tables: Sequence[tuple[str, str]]) -> str | None:
+        """A statistics query (no table read) giving ``(schema, table, rows inserted so
+        far)`` for ``tables``, where the engine keeps such counters; None elsewhere."""
+        return None
+
+    def meta_changes_sql(self, meta: str) -> str:
+        """True when an ``_AIRBYTE_META`` value lists changes (``{"changes": [...]}``)."""
+        return f"COALESCE(json_array_length({meta}, '$.changes'), 0) > 0"
+
+    def hash_sql(self, expr: str) -> str:
+        """A 64-bit hash of a string expression (DuckDB ``hash``), summed to fingerprint a
+        set of raw ids."""
+        return f"hash({expr})"
 
     # ---- execution ---------------------------------------------------------------------
 

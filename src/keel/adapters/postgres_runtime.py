@@ -24,6 +24,32 @@ from keel.errors import WarehouseError
 class PostgresRuntime(Adapter):
     bind_marker: ClassVar[str] = "%s"
     row_locks: ClassVar[bool] = True
+    # READ COMMITTED (the default) gives each statement its own snapshot; a publish must
+    # count, MERGE and record the same RAW rows while a loader keeps committing
+    # (PostgreSQL "Transaction Isolation": REPEATABLE READ sees one snapshot, taken at the
+    # transaction's first statement; SET TRANSACTION must come before any query)
+    snapshot_sql: ClassVar[tuple[str, ...]] = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",)
+
+    def inserted_sql(self, tables: Sequence[tuple[str, str]]) -> str | None:
+        # pg_stat_user_tables.n_tup_ins: cumulative inserted rows, from the statistics
+        # system (reported by each backend at most about once a second), never the table
+        if not tables:
+            return None
+        match = " OR ".join(
+            f"(schemaname = {self.lit(self.norm(s))} AND relname = {self.lit(self.norm(t))})"
+            for s, t in tables
+        )
+        return f"SELECT schemaname, relname, n_tup_ins FROM pg_stat_user_tables WHERE {match}"
+
+    def meta_changes_sql(self, meta: str) -> str:
+        changes = f"(({meta})::jsonb -> 'changes')"
+        return (
+            f"CASE WHEN jsonb_typeof({changes}) = 'array' THEN jsonb_array_length({changes}) "
+            "ELSE 0 END > 0"
+        )
+
+    def hash_sql(self, expr: str) -> str:
+        return f"hashtextextended({expr}, 0)"  # bigint (PostgreSQL 11+)
 
     @property
     @abstractmethod

@@ -68,6 +68,7 @@ class SnowflakeAdapter(SnowflakeRuntime):
         "CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || CAST(numeric_precision AS VARCHAR) "
         "|| ',' || CAST(numeric_scale AS VARCHAR) || ')' ELSE data_type END"
     )
+    change_streams = True
 
     def __init__(
         self,
@@ -131,6 +132,16 @@ class SnowflakeAdapter(SnowflakeRuntime):
 
     def ops_table(self, table: ops.OpsTable) -> str:
         return self.fq(ops.OPS_SCHEMA, table.name)
+
+    def qualified(self, schema: str, name: str) -> str:
+        return self.fq(schema, name)
+
+    def meta_changes_sql(self, meta: str) -> str:
+        # GET on a VARIANT object; ARRAY_SIZE is NULL for a non-array [sql-reference/functions]
+        return f"COALESCE(ARRAY_SIZE(GET({meta}, 'changes')), 0) > 0"
+
+    def hash_sql(self, expr: str) -> str:
+        return f"HASH({expr})"  # signed 64-bit [sql-reference/functions/hash]
 
     @property
     def tag_ref(self) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from keel import ops
 from keel.adapters.base import Adapter
 from keel.batch import watermarks
-from keel.batch.window import EXTRACTED_AT, Window, utc, window_sql
+from keel.batch.window import EXTRACTED_AT, RAW_ID, Window, relation_sql, utc, window_sql
 from keel.errors import QualityError
 
 Columns = dict[tuple[str, str], list[tuple[str, str]]]  # (SCHEMA, TABLE) -> [(COLUMN, type)]
@@ -31,6 +31,7 @@ GATE_TABLES = (
     ops.KEEL_DQ_RESULTS,
     ops.KEEL_DQ_FAILURES,
     ops.KEEL_QUARANTINE,
+    ops.KEEL_JUDGED,
     ops.KEEL_TRANSFORMS,
     ops.KEEL_TAGS,
 )
@@ -89,22 +90,24 @@ class Pending:
     window: Window  # (watermark, newest extraction]
     rows: int
     first: dt.datetime | None  # the oldest extraction in the window
+    digest: int = 0  # sum of the hashes of the raw ids (keel.batch.judged.fingerprint_sql)
 
 
 def probe(a: Adapter, targets: Sequence[tuple[str, tuple[str, str], Window]]) -> dict[str, Pending]:
     """Pending rows per stream key, for ``(key, (schema, table), Window(after))`` targets."""
     if not targets:
         return {}
-    ext = a.ident(EXTRACTED_AT)
+    ext, digest = a.ident(EXTRACTED_AT), a.hash_sql(a.ident(RAW_ID))
     parts = [
-        f"SELECT {a.lit(key)} AS k, COUNT(*) AS n, MIN({ext}) AS lo, MAX({ext}) AS hi "
-        f"FROM {a.ident(*table)} WHERE {window_sql(a, window)}"
+        f"SELECT {a.lit(key)} AS k, COUNT(*) AS n, MIN({ext}) AS lo, MAX({ext}) AS hi, "
+        f"SUM({digest}) AS h FROM {relation_sql(a, table, window)} WHERE {window_sql(a, window)}"
         for key, table, window in targets
     ]
-    afters = {key: window.after for key, _, window in targets}
+    windows = {key: window for key, _, window in targets}
     out: dict[str, Pending] = {}
-    for key, n, lo, hi in a.fetch(" UNION ALL ".join(parts), "probe"):
-        out[key] = Pending(Window(afters[key], utc(hi)), int(n), utc(lo))
+    for key, n, lo, hi, h in a.fetch(" UNION ALL ".join(parts), "probe"):
+        window = windows[key].bounded(utc(hi))
+        out[key] = Pending(window, int(n), utc(lo), int(h or 0))
     return out
 
 

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from keel.batch.judged import Scope, not_judged_sql, stream_name, stream_pending_sql
+
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter
     from keel.project.loader import Stream
@@ -57,10 +59,15 @@ def utc(value: Any) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class Window:
-    """``(after, upto]`` over ``_AIRBYTE_EXTRACTED_AT``; ``None`` bounds are open."""
+    """``(after, upto]`` over ``_AIRBYTE_EXTRACTED_AT``; ``None`` bounds are open.
+
+    With a ``scope`` (what the gate and publish use) the window holds the stream's pending
+    rows: see :class:`Scope`. ``after`` stays the watermark (it names the batch); the
+    lower bound of the read is ``after - scope.lookback``."""
 
     after: dt.datetime | None
     upto: dt.datetime | None = None
+    scope: Scope | None = None
 
     def bounded(self, upto: dt.datetime | None) -> Window:
         return replace(self, upto=upto)
@@ -125,13 +132,27 @@ class Layout:
 
 
 def window_sql(a: Adapter, window: Window, alias: str | None = None) -> str:
+    """The rows of the window, as a condition on the relation :func:`relation_sql` names."""
+    scope = window.scope
+    if scope is not None and a.change_streams:
+        return stream_pending_sql(a, alias)
     col = a.ident(alias, EXTRACTED_AT) if alias else a.ident(EXTRACTED_AT)
     parts = []
     if window.after is not None:
-        parts.append(f"{col} > {a.lit(window.after)}")
+        lower = window.after - scope.lookback if scope is not None else window.after
+        parts.append(f"{col} > {a.lit(lower)}")
     if window.upto is not None:
         parts.append(f"{col} <= {a.lit(window.upto)}")
+    if scope is not None:
+        parts.append(not_judged_sql(a, scope, alias))
     return " AND ".join(parts) or "1 = 1"
+
+
+def relation_sql(a: Adapter, raw: tuple[str, str], window: Window) -> str:
+    """What a batch is read from: the RAW table, or its change stream (Snowflake)."""
+    if window.scope is not None and a.change_streams:
+        return a.ident(*stream_name(window.scope.raw))
+    return a.ident(*raw)
 
 
 def deleted_sql(a: Adapter, layout: Layout, alias: str | None = None) -> str:
@@ -159,7 +180,7 @@ def dedup_parts(a: Adapter, layout: Layout, window: Window) -> tuple[tuple[str, 
     # dbt `unique` costs; ranking every row (a window over all columns) costs twice that.
     cols = ", ".join(a.ident(c) for c in layout.names)
     keys = ", ".join(a.ident(k) for k in layout.keys)
-    table, where = a.ident(*layout.raw), window_sql(a, window)
+    table, where = relation_sql(a, layout.raw, window), window_sql(a, window)
     order = [f"{a.ident(layout.cursor)} DESC NULLS LAST"] if layout.cursor else []
     order += [f"{a.ident(EXTRACTED_AT)} DESC", f"{a.ident(RAW_ID)} DESC"]
     dup, r = a.ident("__KEEL_DUP"), a.ident("__KEEL_R")

@@ -6,6 +6,8 @@ import json
 from html import escape
 from typing import Any
 
+from keel.events import chart
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:16px 28px}header h1{margin:0;font-size:20px}
@@ -65,7 +67,7 @@ def render(data: dict[str, Any]) -> str:
         "<div class=cards>",
         *(f"<div class=card><b>{_cell(v)}</b>{_cell(k)}</div>" for k, v in cards),
         "</div><h2>Streams</h2><table><tr><th>stream</th><th>last batch</th><th>rows</th>"
-        "<th>gate</th><th>failing checks</th><th>watermark age</th></tr>",
+        "<th>gate</th><th>failing checks</th><th>watermark age</th><th>recent batches</th></tr>",
     ]
     for s in data["streams"]:
         b = s["batch"]
@@ -89,7 +91,8 @@ def render(data: dict[str, Any]) -> str:
             f"<td><code>{_cell(b['batch_id'] if b else '—')}</code></td>"
             f"<td>{_cell(b['rows'] if b else '')}</td>"
             f"<td>{_pill(b['status'] if b else None)}</td><td>{failing}</td>"
-            f"<td>{_cell(s['watermark_age'] or '—')}</td></tr>"
+            f"<td>{_cell(s['watermark_age'] or '—')}</td>"
+            f"<td>{chart.svg(anchor, s.get('recent') or [])}</td></tr>"
         )
     out.append(
         "</table><h2>Airbyte connections</h2><table><tr><th>source</th><th>connection</th>"

@@ -89,7 +89,8 @@ class SyncEvent:
 
 
 _JOB = re.compile(r"(?:Job ID|job)[:#\s]+(\d+)|/jobs?/(\d+)", re.IGNORECASE)
-_CONN_LINK = re.compile(r"/connections/([0-9a-fA-F-]{6,})")
+# a link to the connection, or the "Connection ID: <uuid>" line of Airbyte's text-only notices
+_CONN_LINK = re.compile(r"(?:/connections/|Connection ID:\s*)([0-9a-fA-F-]{6,})")
 _CONN_NAME = re.compile(r"Your connection (.+?) from .+? to ", re.IGNORECASE)
 _LINK_NAME = re.compile(r"<[^|>]*/connections/[^|>]*\|([^>]+)>")
 _KINDS = (  # the first pattern that matches the text decides

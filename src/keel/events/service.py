@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import threading
@@ -33,6 +34,7 @@ from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events.metrics import Metrics
 from keel.events.payload import ALERT_KINDS, RECORD_ONLY, SyncEvent, parse_webhook
+from keel.events.watcher import ChangeWatcher
 from keel.publish.pipeline import RunReport
 
 log = logging.getLogger("keel.events")
@@ -85,6 +87,8 @@ class EventService:
         self._intake: list[tuple[SyncEvent, str, asyncio.Future[Accepted]]] = []
         self._intake_wakeup: asyncio.Event | None = None
         self._intake_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self.watcher: ChangeWatcher | None = None
         self._coverage_at = 0.0
         self.metrics.gauges["keel_queue_depth"] = self.queue_depth
         self._by_id, self._by_name = self._connection_index()
@@ -308,6 +312,7 @@ class EventService:
         for job in store.jobs(runs):
             self._alert(worker, "sync_succeeded", {"source": source, "job_id": job})
         self.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
+        self.metrics.published(outcome.gate, dt.datetime.now(dt.UTC))
         self.last_outcome[source] = outcome
         store.set_status(runs, "done", None if result == "passed" else "blocked")
         self.refresh_coverage(worker)
@@ -330,6 +335,9 @@ class EventService:
         self._loop = asyncio.get_running_loop()
         self._intake_wakeup = asyncio.Event()
         self._intake_task = self._loop.create_task(self._intake_loop())
+        # sources without webhooks, and the fallback for every source (events/watcher.py)
+        self.watcher = ChangeWatcher(self)
+        self._watch_task = self._loop.create_task(self.watcher.loop())
         await asyncio.to_thread(self._initial_coverage)
         with self._lock:
             open_events = self.store.open_events()
@@ -356,6 +364,9 @@ class EventService:
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            await asyncio.gather(self._watch_task, return_exceptions=True)
         if self._intake_task is not None:
             self._intake_task.cancel()
             await asyncio.gather(self._intake_task, return_exceptions=True)

@@ -16,6 +16,7 @@ from keel.adapters.base import Adapter
 from keel.alerts import outbox
 from keel.batch import watermarks
 from keel.batch.events import EventStore
+from keel.events import chart
 from keel.project.loader import Project
 
 
@@ -70,12 +71,23 @@ def status_data(
     batches = _rows(
         a,
         ops.KEEL_BATCHES,
-        ["BATCH_ID", "SOURCE", "STREAM", "STATUS", "ROWS", "CREATED_AT", "DECIDED_AT"],
+        [
+            "BATCH_ID",
+            "SOURCE",
+            "STREAM",
+            "STATUS",
+            "ROWS",
+            "CREATED_AT",
+            "DECIDED_AT",
+            "MIN_EXTRACTED_AT",
+        ],
         f"ORDER BY {q('CREATED_AT')} DESC LIMIT 500",
     )
     last: dict[tuple[str, str], dict[str, Any]] = {}
+    history: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in batches:
         last.setdefault((row["source"], row["stream"]), row)
+        history.setdefault((row["source"], row["stream"]), []).append(row)
     ids = [b["batch_id"] for b in last.values()]
     results: dict[str, list[dict[str, Any]]] = {}
     samples: dict[tuple[str, str], list[str]] = {}
@@ -122,6 +134,7 @@ def status_data(
                 "failing_checks": failing,
                 "checks": len(checks),
                 "watermark_age": _age(w["updated_at"], now) if w else None,
+                "recent": chart.recent(history.get((s.source, s.name), [])),
             }
         )
     alerts = outbox.recent(a, 20)

@@ -42,6 +42,8 @@ class AuditReport:
     # tags a contract does not declare, proposed by classification: {object, key, value}
     proposed: list[dict[str, str]] = field(default_factory=list)
     not_run: dict[str, int] = field(default_factory=dict)  # tests kept, not run by the gate
+    # Airbyte could not be (fully) read: an empty violations list then proves nothing
+    connection_notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -51,6 +53,7 @@ class AuditReport:
         """Airbyte connection findings (keel.airbyte.audit), as ``connection`` violations."""
         self.violations += [Violation("connection", obj, message) for obj, message in findings]
         self.notes += notes
+        self.connection_notes += notes
 
     def of_kind(self, *kinds: str) -> list[Violation]:
         return [v for v in self.violations if v.kind in kinds]
@@ -82,7 +85,10 @@ class AuditReport:
             },
             "tests": {"minimum": MIN_TESTS, "sources": self.tests, "not_run": self.not_run},
             "proposed": self.proposed,
-            "connections": {"violations": [v.to_dict() for v in self.of_kind("connection")]},
+            "connections": {
+                "violations": [v.to_dict() for v in self.of_kind("connection")],
+                "notes": self.connection_notes,
+            },
             "violations": [v.to_dict() for v in self.violations],
             "notes": self.notes,
         }

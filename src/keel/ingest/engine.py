@@ -212,9 +212,15 @@ class DuckDBEngine:
             self.conn.unregister(BATCH_VIEW)
 
     def typed_select(
-        self, sources: Sequence[str], columns: Sequence[tuple[str, str]], airbyte: dict[str, object]
+        self,
+        sources: Sequence[str],
+        columns: Sequence[tuple[str, str]],
+        airbyte: dict[str, object],
+        per_row: tuple[str, str] | None = None,
     ) -> list[str]:
-        """``CAST(src AS type) AS "COLUMN"`` for each column, then Airbyte's columns."""
+        """``CAST(src AS type) AS "COLUMN"`` for each column, then Airbyte's columns.
+        ``per_row``: staged columns (emit time in epoch seconds, meta JSON) that win over the
+        batch's constant extraction time and meta where they are not null."""
         exprs = [
             f"CAST({self.ident(src)} AS {self.TYPE_NAMES[kind]}) AS {self.ident(name)}"
             for src, (name, kind) in zip(sources, columns, strict=True)
@@ -223,6 +229,11 @@ class DuckDBEngine:
         exprs.append(f"{uuid_text} AS {self.ident(S.RAW_ID)}")
         for name, kind in S.AIRBYTE_COLUMNS[1:]:
             value = f"CAST({self.lit(airbyte[name])} AS {self.TYPE_NAMES[kind]})"
+            if per_row is not None and name == S.EXTRACTED_AT:  # to_timestamp: both engines
+                value = f"COALESCE(to_timestamp({self.ident(per_row[0])}), {value})"
+            elif per_row is not None and name == S.META:
+                typed = f"CAST({self.ident(per_row[1])} AS {self.TYPE_NAMES[kind]})"
+                value = f"COALESCE({typed}, {value})"
             exprs.append(f"{value} AS {self.ident(name)}")
         return exprs
 
@@ -288,6 +299,17 @@ class DuckDBEngine:
     def uncastable_sql(self, column: str, type_name: str) -> str:
         """A condition: ``column`` holds a value that does not cast to ``type_name``."""
         return f"{column} IS NOT NULL AND TRY_CAST({column} AS {type_name}) IS NULL"
+
+    def bad_rows(self, source: str, kind: str) -> list[int]:
+        """The staged rows (arrival numbers) whose ``source`` value does not cast (after
+        :meth:`bad_values`, which prepares what the check needs)."""
+        bad = self.uncastable_sql(self.ident(source), self.TYPE_NAMES[kind])
+        return [
+            int(r[0])
+            for r in self.fetch(
+                f"SELECT {self.ident(SEQ_COLUMN)} FROM {self.ident(BATCH_VIEW)} WHERE {bad}"
+            )
+        ]
 
     def bad_values(
         self, sources: Sequence[str], kinds: Sequence[str]

@@ -58,7 +58,10 @@ _STREAM_IN_LINE = re.compile(rb'"stream"\s*:\s*"((?:[^"\\]|\\.)*)"')
 class ReadSink(Protocol):
     """Where ``read`` delivers what the connector emits, in emission order."""
 
-    def record(self, stream: str, data: dict[str, Any]) -> None: ...
+    def record(
+        self, stream: str, data: dict[str, Any], emitted_at: Any = None, meta: Any = None
+    ) -> None:
+        """A RECORD: its data, and Airbyte's ``emitted_at`` (ms) and ``meta`` when sent."""
 
     def state(self, stream: str | None, message: dict[str, Any]) -> None:
         """A STATE message; ``stream`` is None for GLOBAL and legacy state."""
@@ -245,7 +248,9 @@ class _Reader:
                     record = msg["record"]
                     stream = record["stream"]
                     if on_record is not None:
-                        on_record(stream, record["data"])
+                        on_record(
+                            stream, record["data"], record.get("emitted_at"), record.get("meta")
+                        )
                     self.last_stream = stream
                     continue
             except orjson.JSONDecodeError as exc:
@@ -282,7 +287,8 @@ class _Reader:
         if message.type == Type.RECORD:  # reached only via leading whitespace
             assert message.record is not None
             if self.sink is not None:
-                self.sink.record(message.record.stream, message.record.data)
+                r = raw["record"]
+                self.sink.record(r["stream"], r["data"], r.get("emitted_at"), r.get("meta"))
         elif message.type == Type.STATE:
             self._state(raw["state"], message, line, lineno)
         elif message.type == Type.LOG:

@@ -17,11 +17,14 @@ Invariants, which the crash test checks by SIGKILL at random moments:
   are never written; the next run reads them again from the committed state.
   So a kill loses nothing and doubles nothing. (A stream that emits no STATE
   at all, a stateless full refresh, is committed when the read succeeds.)
-- **Each commit's rows carry one ``_AIRBYTE_EXTRACTED_AT``, strictly greater
-  than any earlier commit of that stream** (wall clock, bumped by 1 µs past
-  the table's newest value if the clock lags), so "rows after a watermark"
-  is exactly the set of later batches. Rows a batch does not replace keep
-  their own extraction time; a replaced key's new row carries the new time.
+- **``_AIRBYTE_EXTRACTED_AT`` is the record's emit time** (``emitted_at``), as
+  Airbyte's Destinations V2 writes it, so it is not commit order: the gate
+  finds a batch by the raw ids it has not judged (:mod:`keel.batch.judged`).
+  Records without one get the commit's time, strictly greater than any
+  earlier commit of that stream (bumped by 1 µs past the table's newest value
+  if the clock lags). ``_AIRBYTE_META.changes`` carries the record's
+  ``meta.changes``; a value that does not fit its column is nulled and listed
+  there (:mod:`keel.ingest.typecast`), and the commit goes on.
 - **Append + Deduped** where the stream has a primary key: one row per key,
   the newest by cursor, then by extraction (set-based, see
   :mod:`keel.ingest.engine`); plain append where it has none.
@@ -41,18 +44,21 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from keel.errors import IngestError, KeelError, WarehouseError
+from keel.errors import IngestError, WarehouseError
+from keel.ingest import refresh
 from keel.ingest import schema as S
 from keel.ingest.engine import SEQ_COLUMN, DuckDBEngine
 from keel.ingest.engines import engine_for
 from keel.ingest.results import ProgressEvent, StreamResult
 from keel.ingest.schema import Column
+from keel.ingest.typecast import explain, null_unfit
 
 DEFAULT_BATCH_ROWS = 100_000
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024  # of record JSON: wide streams commit sooner
 DEFAULT_COMMIT_SECONDS = 30.0
 GLOBAL_STATE = "*"  # KEEL_STATE.STREAM of a GLOBAL or legacy state
 ONE_TICK = dt.timedelta(microseconds=1)
+EMITTED, ROW_META = "__KEEL_EMITTED", "__KEEL_META"  # staged per-record Airbyte values
 
 
 def raw_schema(source: str) -> str:
@@ -78,11 +84,14 @@ class _Stream:
     columns: dict[str, Column]  # property -> column with its effective (table) type
     table_types: dict[str, str]  # COLUMN -> type, as the table has it now
     buffer: list[dict[str, Any]] = field(default_factory=list)
+    # per buffered record: (emitted_at seconds or None, _AIRBYTE_META JSON or None)
+    extra: list[tuple[float | None, str | None]] = field(default_factory=list)
     covered: int = 0  # leading buffer records covered by pending_state
     pending_state: dict[str, Any] | None = None
     saw_state: bool = False
     last_extracted_at: dt.datetime | None = None
     failed: bool = False
+    generation: int = 0  # _AIRBYTE_GENERATION_ID of this run's rows (keel.ingest.refresh)
 
     @property
     def table(self) -> str:
@@ -123,6 +132,7 @@ class RawWriter:
         self.committed_states: dict[str, dict[str, Any]] = {}
         self._streams: dict[str, _Stream] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._extras: dict[str, list[tuple[float | None, str | None]]] = {}
         self._pending_global: dict[str, Any] | None = None
         self._last_commit = time.monotonic()
         self._meta = orjson.dumps({"sync_id": sync_id, "changes": []}).decode()
@@ -142,10 +152,16 @@ class RawWriter:
             stream = self._evolve(spec, existing.get(S.canonical(spec.name)))
             self._streams[spec.name] = stream
             self._buffers[spec.name] = stream.buffer
+            self._extras[spec.name] = stream.extra
         had_rows = [S.canonical(s) for s in self._streams if S.canonical(s) in existing]
         newest = eng.max_extracted_at(self.schema, had_rows)
+        gens = refresh.generations(eng, self.schema, had_rows)
         for stream in self._streams.values():
             stream.last_extracted_at = newest.get(stream.table)
+            current = gens.get(stream.table)
+            if current is None and self.generation_id and stream.table in had_rows:
+                current = self.generation_id
+            stream.generation = refresh.next_generation(stream.spec.sync_mode, current)
         for name, (state, _records) in eng.read_state(self.source).items():
             if state:
                 self.committed_states[name] = orjson.loads(state)
@@ -163,7 +179,13 @@ class RawWriter:
             stream=spec.name,
             table=f"{self.schema}.{S.canonical(spec.name)}",
             sync_mode=spec.sync_mode,
-            destination_sync_mode="append_dedup" if spec.primary_key else "append",
+            destination_sync_mode=(
+                "overwrite"
+                if spec.sync_mode == refresh.FULL_REFRESH
+                else "append_dedup"
+                if spec.primary_key
+                else "append"
+            ),
             primary_key=list(spec.primary_key),
             cursor=spec.cursor,
         )
@@ -199,13 +221,25 @@ class RawWriter:
         stream.columns[column.name] = column
 
     # -- the ReadSink -------------------------------------------------------------------
-    def record(self, stream: str, data: dict[str, Any]) -> None:
+    def record(
+        self, stream: str, data: dict[str, Any], emitted_at: Any = None, meta: Any = None
+    ) -> None:
+        """Destinations V2: ``_AIRBYTE_EXTRACTED_AT`` is the record's ``emitted_at`` (ms; the
+        commit time when absent) and ``_AIRBYTE_META.changes`` carries ``meta.changes``
+        (docs.airbyte.com understanding-airbyte/airbyte-metadata-fields)."""
         try:
             self._buffers[stream].append(data)
         except KeyError:
             raise IngestError(
                 f"the connector sent a record for stream {stream!r}, which was not selected"
             ) from None
+        at = emitted_at / 1000 if isinstance(emitted_at, int | float) and emitted_at > 0 else None
+        changes = meta.get("changes") if isinstance(meta, dict) else None
+        text = self._meta_json(changes) if isinstance(changes, list) and changes else None
+        self._extras[stream].append((at, text))
+
+    def _meta_json(self, changes: list[Any]) -> str:
+        return orjson.dumps({"sync_id": self.sync_id, "changes": changes}).decode()
 
     def state(self, stream: str | None, message: dict[str, Any]) -> None:
         due = time.monotonic() - self._last_commit >= self.commit_seconds
@@ -248,6 +282,9 @@ class RawWriter:
                 and GLOBAL_STATE not in self.committed_states
             ):
                 self._commit([(s, len(s.buffer))], [(s, None)])  # a stateless full refresh
+        for s in self._streams.values():
+            if success and not s.failed and s.spec.sync_mode == refresh.FULL_REFRESH:
+                refresh.drop_older(self.engine, self.schema, s.table, s.generation)
         return self.results()
 
     def results(self) -> dict[str, StreamResult]:
@@ -267,6 +304,7 @@ class RawWriter:
         batches: Sequence[tuple[_Stream, int]],
         states: Sequence[tuple[_Stream, dict[str, Any] | None]],
         global_state: dict[str, Any] | None = None,
+        retry: bool = True,
     ) -> None:
         """One transaction: the first ``n`` buffered records of each stream, and the states."""
         eng = self.engine
@@ -299,12 +337,26 @@ class RawWriter:
             eng.rollback()
             if current is None:
                 raise
-            current.failed = True
             _, table, cols = next(x for x in staged if x[0] is current)
-            raise self._explain(current, table, cols, exc) from exc
+            fixed = {*current.spec.primary_key, current.spec.cursor}
+            if retry and null_unfit(
+                self.engine, current.buffer, current.extra, fixed, table, cols, self._meta_json
+            ):
+                return self._commit(batches, states, global_state, retry=False)
+            current.failed = True
+            raise explain(
+                self.engine,
+                current.spec.name,
+                current.spec.primary_key,
+                current.buffer,
+                table,
+                cols,
+                exc,
+            ) from exc
         self._last_commit = time.monotonic()
         for s, n in batches:
             del s.buffer[:n]
+            del s.extra[:n]
             s.covered -= n
             s.result.committed += n
             s.result.batches += 1 if n else 0
@@ -320,7 +372,8 @@ class RawWriter:
             self.committed_states[GLOBAL_STATE] = global_state
 
     def _prepare(self, s: _Stream, records: list[dict[str, Any]]) -> tuple[pa.Table, list[Column]]:
-        """Add columns for properties the schema did not declare; the batch as Arrow."""
+        """Add columns for properties the schema did not declare; the batch as Arrow, with
+        each record's emit time and meta (``EMITTED``, ``ROW_META``)."""
         if not all(type(r) is dict for r in records):
             raise IngestError(f"stream {s.spec.name!r}: a record's data is not a JSON object")
         extra = set().union(*records) - s.columns.keys()
@@ -330,7 +383,11 @@ class RawWriter:
                 kind = S.infer_type(r.get(name) for r in records)
                 self._fit(s, Column(name, S.canonical(name), kind))
         cols = list(s.columns.values())
-        return S.arrow_batch(records, cols, SEQ_COLUMN), cols
+        batch = S.arrow_batch(records, cols, SEQ_COLUMN)
+        per_row = s.extra[: len(records)]
+        batch = batch.append_column(EMITTED, pa.array([e for e, _ in per_row], pa.float64()))
+        batch = batch.append_column(ROW_META, pa.array([m for _, m in per_row], pa.string()))
+        return batch, cols
 
     def _write(self, s: _Stream, batch: pa.Table, cols: list[Column], at: dt.datetime) -> None:
         eng = self.engine
@@ -340,9 +397,9 @@ class RawWriter:
         airbyte: dict[str, object] = {
             S.EXTRACTED_AT: at.isoformat(),
             S.META: self._meta,
-            S.GENERATION_ID: self.generation_id,
+            S.GENERATION_ID: s.generation,
         }
-        select = eng.typed_select(sources, layout, airbyte)
+        select = eng.typed_select(sources, layout, airbyte, per_row=(EMITTED, ROW_META))
         eng.stage(batch)
         try:
             if s.spec.primary_key:
@@ -354,31 +411,6 @@ class RawWriter:
                 eng.append(self.schema, s.table, names, select)
         finally:
             eng.unstage()
-
-    def _explain(
-        self, s: _Stream, batch: pa.Table, cols: list[Column], exc: BaseException
-    ) -> KeelError:
-        """Name the field whose values did not cast, or pass the engine's message on."""
-        self.engine.stage(batch)
-        try:
-            found = self.engine.bad_values(
-                [f"c{i}" for i in range(len(cols))], [c.type for c in cols]
-            )
-        finally:
-            self.engine.unstage()
-        if not found:
-            return WarehouseError(f"writing stream {s.spec.name!r} failed: {_first(exc)}")
-        index, count, first = found[0]
-        column = cols[index]
-        record = s.buffer[first]
-        key = ", ".join(f"{k}={record.get(k)!r}" for k in s.spec.primary_key)
-        at = f" (first in the record with {key})" if key else f" (first in record {first + 1})"
-        fields = ", ".join(repr(cols[i].name) for i, _, _ in found)
-        also = f"; other fields that do not fit: {fields}" if len(found) > 1 else ""
-        return IngestError(
-            f"stream {s.spec.name!r}: field {column.name!r} has {count} value(s) that do not "
-            f"fit its type {column.type}{at}{also}"
-        )
 
     def _emit(self, kind: str, s: _Stream) -> None:
         if self.progress is not None:
@@ -405,7 +437,3 @@ def _stream_state(message: dict[str, Any]) -> dict[str, Any] | None:
         blob = stream.get("stream_state")
         return blob if isinstance(blob, dict) else None
     return None
-
-
-def _first(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]

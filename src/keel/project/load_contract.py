@@ -125,14 +125,19 @@ def _drop_extensions(data: Any, top: bool = True) -> None:
             _drop_extensions(value, False)
 
 
+def _listed(value: Any) -> list[Any]:
+    """``value`` when it is a list, else nothing (the schema check names the bad type)."""
+    return value if isinstance(value, list) else []
+
+
 def _normalise_all_tests(
     raw: LDict, display: str, problems: list[Problem], render: Callable[[Any], Any]
 ) -> None:
     """tests -> data_tests, each normalised; the loop mirrors the structure so lines survive."""
-    for src in raw.get("sources") or []:
+    for src in _listed(raw.get("sources")):
         if not isinstance(src, LDict):
             continue
-        for table in src.get("tables") or []:
+        for table in _listed(src.get("tables")):
             if not isinstance(table, LDict):
                 continue
             merged: list[dict[str, Any]] = []
@@ -140,7 +145,7 @@ def _normalise_all_tests(
                 if key in table:
                     merged += _normalise_tests(table.pop(key), display, None, problems, render)
             table["data_tests"] = merged
-            for col in table.get("columns") or []:
+            for col in _listed(table.get("columns")):
                 if not isinstance(col, LDict):
                     continue
                 cmerged: list[dict[str, Any]] = []

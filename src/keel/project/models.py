@@ -16,6 +16,7 @@ Engine = Literal["duckdb", "postgres", "snowflake"]
 Schedule = Literal["hourly", "daily", "streaming", "manual"]
 Severity = Literal["error", "warn"]
 OnFail = Literal["block", "quarantine_rows"]
+OnMetaChanges = Literal["warn", "block"]
 
 
 class Strict(BaseModel):
@@ -90,8 +91,23 @@ class ConnectorTimeouts(Strict):
     read_idle: float = Field(900, gt=0)
 
 
+class ChangesTrigger(Strict):
+    """``trigger: changes`` (issue 14): keel serve gates and publishes when rows landed."""
+
+    min_rows: int = Field(default=1, ge=1)  # publish once this many rows are pending ...
+    quiet: float = Field(default=2.0, ge=0)  # ... and none landed for this many seconds
+    max_wait: float = Field(default=60.0, gt=0)  # pending rows never wait longer than this
+    probe_every: float = Field(default=1.0, gt=0)  # seconds between two cheap probes
+
+
 class SourceSpec(Strict):
     description: str | None = None
+    # webhook: Airbyte's notification runs the gate; changes: keel serve watches RAW
+    trigger: Literal["webhook", "changes"] = "webhook"
+    changes: ChangesTrigger = ChangesTrigger()
+    # every source is gated at least this often, whatever its trigger (a missed webhook,
+    # a late row the probe did not see); 0 turns it off
+    fallback_seconds: float = Field(default=900.0, ge=0)
     schedule: Schedule = "hourly"
     airbyte: AirbyteRef | None = None
     connector: str = "demo"
@@ -196,6 +212,12 @@ class KeelMeta(Strict):
     critical: bool = False
     on_fail: OnFail = "block"
     deleted_at: str | None = None
+    # how far before the watermark a gate still looks for rows committed late (issue 14)
+    lookback_hours: float = Field(default=72.0, gt=0)
+    # rows extracted in the last settle_seconds wait for the next batch (late commits)
+    settle_seconds: float = Field(default=0.0, ge=0)
+    # rows whose _AIRBYTE_META.changes is not empty (a value the loader nulled or cut)
+    on_meta_changes: OnMetaChanges = "warn"
 
     @field_validator("primary_key", mode="before")
     @classmethod

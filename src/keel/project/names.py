@@ -157,7 +157,7 @@ def _one(name: str, what: str, file: str, line: int | None, engine: str) -> list
                     f"{what}: the name is {size} {limit[1]} long, over {engine}'s limit of "
                     f"{limit[0]} {limit[1]}",
                     "shorten it"
-                    + (" (PostgreSQL would truncate it)" if engine == "postgres" else ""),
+                    + (": PostgreSQL would silently truncate it" if engine == "postgres" else ""),
                 )
             ]
     return []

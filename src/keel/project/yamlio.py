@@ -166,7 +166,19 @@ def load_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
                 "save it as UTF-8",
             )
         ]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, C0/C1)
+        bad_line = text.count("\n", 0, exc.position) + 1
+        return None, [
+            Problem(
+                display,
+                bad_line,
+                f"the file holds the control character U+{exc.character:04X}, "
+                "which YAML does not allow",
+                "remove it, or write it as an escape inside a double-quoted string",
+            )
+        ]
     try:
         node = loader.get_single_node()
         if node is None:

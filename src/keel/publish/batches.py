@@ -14,6 +14,7 @@ from typing import Any
 from keel import ops
 from keel.adapters.base import Adapter
 from keel.batch import reads
+from keel.batch.judged import Scope
 from keel.batch.window import Window, batch_id, utc
 from keel.errors import KeelError
 from keel.project.loader import Project
@@ -81,7 +82,12 @@ def list_batches(
         out.append(item)
     marks = reads.read_watermarks(a, sources)
     targets = [
-        (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
+        (
+            s.key,
+            (s.raw_schema, s.table),
+            # a listing never creates Snowflake's streams: it counts after the watermark there
+            Window(marks.get((s.source, s.name)), None, None if a.change_streams else Scope.of(s)),
+        )
         for s in streams
         if (s.raw_schema, s.table) in columns
     ]

@@ -30,10 +30,13 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
-from keel.batch.window import Window, utc
+from keel.batch import judged
+from keel.batch.judged import Scope
+from keel.batch.window import Window, relation_sql, utc, window_sql
 from keel.errors import KeelError
 from keel.project.loader import Project, tag_json
 from keel.publish import merge
+from keel.publish.transform import BatchWindow
 from keel.quality.gate import GateRun, Target, Verdict
 from keel.quality.model import SourceReport, StreamReport
 from keel.quality.record import inserts
@@ -68,7 +71,9 @@ def publish(
     layout, report, batch = v.layout, v.report, v.report.batch
     if layout is None or batch is None or batch.upto is None:
         raise KeelError(f"{v.stream.key} has no batch to publish")  # pragma: no cover
-    window = Window(batch.after, batch.upto)
+    window = Window(batch.after, batch.upto, Scope.of(v.stream))
+    # late rows may all be older than the watermark: it never moves back
+    mark = max(batch.after, batch.upto) if batch.after is not None else batch.upto
     now = run.now()
     quarantine = v.quarantine and forced_by is None
     ddl = merge.ddl_sql(a, layout)
@@ -80,6 +85,8 @@ def publish(
         a.execute(sql)
     status = "forced" if forced_by else "quarantined" if quarantine and v.bad_rows else "promoted"
     with a.transaction():
+        for sql in a.snapshot_sql:  # first: every statement below reads one snapshot
+            a.execute(sql)
         if a.caps.transactional_ddl:
             if ddl and layout.promoted is not None:  # masking views would block ALTER TYPE
                 for sql in a.unmasking_sql(*layout.data):
@@ -97,7 +104,13 @@ def publish(
         if quarantine and v.builder is not None:
             quarantined = _quarantine(run, v, now)
         a.execute(merge.merge_sql(a, layout, window, batch.id if quarantined else None))
-        for sql in merge.watermark_sql(a, layout, batch.upto, batch.id, now):
+        if not a.change_streams:
+            # the batch's raw ids are judged, from the MERGE's snapshot (keel.batch.judged)
+            scope = Scope.of(v.stream)
+            relation, where = relation_sql(a, layout.raw, window), window_sql(a, window)
+            a.execute(judged.record_sql(a, scope, batch.id, now, relation, where))
+            a.execute(judged.prune_sql(a, scope, mark))
+        for sql in merge.watermark_sql(a, layout, mark, batch.id, now):
             a.execute(sql)
         if not a.caps.native_tags:
             for sql in tag_sql:
@@ -126,8 +139,12 @@ def _verify(a: Adapter, v: Verdict, window: Window) -> None:
     assert layout is not None and batch is not None
     found = a.fetch(merge.watermark_read_sql(a, layout), "watermarks")
     mark = utc(found[0][0]) if found else None
-    (count,) = a.fetch(merge.window_count_sql(a, layout, window), "probe")[0]
-    if mark != batch.after or int(count) != batch.rows:
+    relation, where = relation_sql(a, layout.raw, window), window_sql(a, window)
+    count, digest = judged.fingerprint(
+        a.fetch(judged.fingerprint_sql(a, relation, where), "probe")[0]
+    )
+    probed = batch.digest or (batch.rows, digest)
+    if mark != batch.after or count != batch.rows or (count, digest) != probed:
         raise StaleBatchError(
             f"{v.stream.key}: the pending rows changed since the gate (watermark "
             f"{mark} vs {batch.after}, {count} rows vs {batch.rows}); nothing was "
@@ -185,6 +202,7 @@ def promote(
     run = GateRun(project, adapter, t, **kwargs)
     report = SourceReport(t.source)
     published: list[str] = []
+    windows: list[BatchWindow] = []
     for s in run.order:
         v = run.judge(s)
         report.streams.append(v.report)
@@ -195,12 +213,14 @@ def promote(
             else:
                 publish(run, v)
             published.append(v.report.batch.id)
+            b = v.report.batch
+            windows.append(BatchWindow(s.name, b.id, b.first, b.upto, b.published or 0))
         if progress is not None:
             progress(v.report)
     if transform and published:
         from keel.publish.transform import run_transform
 
         report.transform = run_transform(
-            project, adapter, t.source, published, run.now(), runner=runner
+            project, adapter, t.source, published, run.now(), runner=runner, windows=windows
         )
     return report

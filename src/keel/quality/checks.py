@@ -26,6 +26,11 @@ from keel.project.models import DataTest
 from keel.project.tests_spec import parse_relation, runs_in_keel
 
 Severity = Literal["error", "warn"]
+# rows the loader changed (Airbyte Destinations V2: ``_airbyte_meta.changes`` lists each
+# field it nulled or truncated, with the reason: docs.airbyte.com
+# understanding-airbyte/airbyte-metadata-fields); keel's own name, not a dbt test
+META_CHANGES = "airbyte_meta_changes"
+META = "_AIRBYTE_META"
 ROW_LEVEL = frozenset(
     {
         "not_null",
@@ -39,6 +44,7 @@ ROW_LEVEL = frozenset(
         "expect_column_values_to_be_between",
         "expect_column_values_to_match_regex",
         "expect_column_values_to_be_unique",
+        META_CHANGES,
     }
 )
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -267,6 +273,14 @@ def compile_checks(
             args=args,
             file=test.file,
             line=test.line,
+        )
+    if META in have:
+        add(
+            META_CHANGES,
+            META,
+            severity="error" if stream.keel.on_meta_changes == "block" else "warn",
+            file=stream.file,
+            line=stream.line,
         )
     schema_tests = [t for t in stream.all_tests if t.name == "schema"]
     spec = schema_tests[0] if schema_tests else None

@@ -22,7 +22,7 @@ from typing import Any
 from keel.batch.window import Layout, utc
 from keel.project.loader import Stream
 from keel.quality import package_eval
-from keel.quality.checks import Check, schema_drift
+from keel.quality.checks import META_CHANGES, Check, schema_drift
 from keel.quality.model import CheckResult, CheckStatus
 from keel.quality.scan import pk_unique
 
@@ -56,6 +56,8 @@ def _row_message(check: Check, rows: int, values: int | None) -> str:
         return f"{rows} row(s) have no parent in {check.args.get('to')}"
     if check.name == "accepted_range":
         return f"{rows} row(s) are out of range"
+    if check.name == META_CHANGES:
+        return f"{rows} row(s) carry values the loader changed (_airbyte_meta.changes)"
     return f"{rows} row(s) fail the expression"
 
 

@@ -33,7 +33,8 @@ from typing import Any
 
 from keel import ops
 from keel.adapters.base import Adapter
-from keel.batch import reads
+from keel.batch import judged, reads
+from keel.batch.judged import Scope
 from keel.batch.window import Layout, Window, batch_id
 from keel.errors import KeelError, Problem, QualityError
 from keel.project.loader import Project, Stream
@@ -152,12 +153,19 @@ class GateRun:
         reads.require_ops(a, self.columns)
         self._compile(related)
         marks = reads.read_watermarks(a, {t.source})
+        landed = [s for s in self.order if self.raw_columns(s) is not None]
+        if a.change_streams:  # DDL, auto-committed: before anything reads the streams
+            for s in landed:
+                a.execute(judged.create_stream_sql(a, Scope.of(s)))
         self.pending = reads.probe(
             a,
             [
-                (s.key, (s.raw_schema, s.table), Window(marks.get((s.source, s.name))))
-                for s in self.order
-                if self.raw_columns(s) is not None
+                (
+                    s.key,
+                    (s.raw_schema, s.table),
+                    Window(marks.get((s.source, s.name)), self._settled(s), Scope.of(s)),
+                )
+                for s in landed
             ],
         )
         self.tags = (
@@ -165,6 +173,16 @@ class GateRun:
             if a.caps.native_tags
             else reads.read_tags(a, {x for s in self.order for x in (s.raw_schema, s.data_schema)})
         )
+
+    def _settled(self, s: Stream) -> dt.datetime | None:
+        """The newest extraction time a batch takes now (``meta.keel.settle_seconds``): rows
+        emitted more recently wait for the next batch, so a loader committing rows a little
+        late does not change the batch between the gate and its publish (which would roll
+        the publish back, again and again under a steady load). None: no bound."""
+        settle = s.keel.settle_seconds
+        if not settle or self.adapter.change_streams:  # a stream's batch is all it holds
+            return None
+        return self.now() - dt.timedelta(seconds=settle)
 
     def raw_columns(self, s: Stream) -> list[tuple[str, str]] | None:
         return self.columns.get((s.raw_schema, s.table))
@@ -280,6 +298,7 @@ class GateRun:
             deleted=_int(values["deleted"]),
             stale=_int(values["stale"]),
             first=pend.first,
+            digest=(pend.rows, pend.digest),
         )
         report.batch = batch
         outcome = evaluate(s, layout, checks, values, self.now(), self.project.streams)

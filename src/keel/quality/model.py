@@ -131,6 +131,8 @@ class Batch:
     reason: str | None = None
     first: dt.datetime | None = None  # the oldest _AIRBYTE_EXTRACTED_AT in the window
     created_at: dt.datetime | None = None
+    # (rows, hash sum of raw ids) the probe saw: the publish recounts them (keel.batch.judged)
+    digest: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

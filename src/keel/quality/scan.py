@@ -37,11 +37,12 @@ from keel.batch.window import (
     dedup_parts,
     deleted_sql,
     keys_equal,
+    relation_sql,
     window_sql,
     wins_sql,
 )
 from keel.quality import package_sql
-from keel.quality.checks import Check
+from keel.quality.checks import META_CHANGES, Check
 
 D, B, F = "__KEEL_D", "__KEEL_B", "__KEEL_F"
 MASK = "***"
@@ -168,7 +169,8 @@ class ScanBuilder:
                 )
             if ref.pending is not None and ref.pending_window is not None:
                 parts.append(
-                    f"SELECT {f} AS {k} FROM {a.ident(*ref.pending.raw)} WHERE "
+                    f"SELECT {f} AS {k} FROM "
+                    f"{relation_sql(a, ref.pending.raw, ref.pending_window)} WHERE "
                     f"{window_sql(a, ref.pending_window)} AND {f} IS NOT NULL{to} "
                     f"AND {deleted_sql(a, ref.pending)} = 0"
                 )
@@ -214,6 +216,8 @@ class ScanBuilder:
         if check.name == "relationships":
             frm = self._and_where(args.get("from_condition"))
             return f"{c} IS NOT NULL{frm} AND {self.col(self.alias(check), '__KEEL_K')} IS NULL"
+        if check.name == META_CHANGES:
+            return a.meta_changes_sql(c)
         return None
 
     def _bound(self, value: object) -> str:

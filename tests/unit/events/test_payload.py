@@ -106,3 +106,20 @@ def test_a_text_only_notice_carries_its_text_into_the_alert() -> None:
     assert _error_of(json.dumps({"data": {"errorMessage": "boom", "errorType": "system"}})) == (
         "[system] boom"
     )
+
+
+def test_a_disabled_notice_names_its_connection_on_an_id_line() -> None:
+    """The shape of Airbyte's text-only notice when it disables a connection, as the
+    platform's own notification-client tests expect it (airbytehq/airbyte-platform,
+    testNotifyConnectionDisabled): "Your connection from <source> to <destination> was
+    automatically disabled because it failed ..." then "Workspace ID: <uuid>" and
+    "Connection ID: <uuid>" lines; no link, no connection name. Wording here is ours."""
+    text = (
+        "Your connection from Gong to Snowflake was automatically disabled because it "
+        "failed 20 times consecutively or has been failing for 14 days in a row.\n\n"
+        "Please address the failing issues.\n\n"
+        f"Workspace ID: b510e39b-0000-4000-8000-000000000001\nConnection ID: {CONN}\n"
+    )
+    e = parse_webhook(body(text=text))
+    assert e.kind == "connection_disabled"
+    assert e.connection_id == CONN

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -328,7 +330,16 @@ def test_one_match_out_of_two_is_not_enough() -> None:
 
 def test_all_null_samples_give_nothing() -> None:
     proposal = classify_column("x", "VARCHAR", [None, None])
-    assert proposal == ColumnProposal("none", False, False, False, ())
+    assert dataclasses.replace(proposal, evidence=()) == ColumnProposal(
+        "none", False, False, False, ()
+    )
+    assert [e.as_dict() for e in proposal.evidence] == [
+        {
+            "rule": "no_match",
+            "pii_level": "none",
+            "detail": "no rule matched the name or no sampled values",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -541,7 +552,11 @@ def test_not_vector_indexed(name: str, data_type: str, samples: list[str | None]
 
 def test_plain_attribute_is_not_critical() -> None:
     proposal = classify_column("status", "VARCHAR", ["open", "closed"])
-    assert proposal == ColumnProposal("none", False, False, False, ())
+    assert dataclasses.replace(proposal, evidence=()) == ColumnProposal(
+        "none", False, False, False, ()
+    )
+    assert [e.rule for e in proposal.evidence] == ["no_match"]
+    assert "2 sampled values" in proposal.evidence[0].detail
 
 
 def test_low_pii_is_critical() -> None:

@@ -69,7 +69,9 @@ class Sink:
     def __init__(self) -> None:
         self.records: list[Any] = []
 
-    def record(self, stream: str, data: dict[str, Any]) -> None:
+    def record(
+        self, stream: str, data: dict[str, Any], emitted_at: Any = None, meta: Any = None
+    ) -> None:
         self.records.append(data)
 
     def state(self, stream: str | None, message: dict[str, Any]) -> None:

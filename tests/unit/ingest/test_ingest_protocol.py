@@ -23,7 +23,9 @@ class Sink:
         self.events: list[tuple[str, Any]] = []
         self.stop_after = stop_after
 
-    def record(self, stream: str, data: dict[str, Any]) -> None:
+    def record(
+        self, stream: str, data: dict[str, Any], emitted_at: Any = None, meta: Any = None
+    ) -> None:
         self.events.append(("record", (stream, data)))
         if self.stop_after is not None and len(self.events) >= self.stop_after:
             raise IngestError("the sink gave up")

@@ -204,3 +204,12 @@ def test_cli_reports_all_problems_exit_1(project: Path, keel: Any) -> None:
     assert r.exit_code == 1
     assert "the project has 2 problems" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("body", ["sources: 7", "sources: [{name: hubspot, tables: 3}]",
+                                  "sources: [{name: hubspot, tables: [{name: t, columns: 1}]}]"])  # fmt: skip
+def test_a_contract_of_the_wrong_shape_names_file_and_line(project: Path, body: str) -> None:
+    """A scalar where dbt expects a list was an "internal error" (TypeError) (issue 11)."""
+    (project / "contracts" / "extra.yml").write_text(f"version: 2\n{body}\n")
+    found = [p for p in _problems(project) if p.startswith("contracts/extra.yml:2: ")]
+    assert found and all("valid list" in p for p in found), found

@@ -61,7 +61,8 @@ def test_names_over_the_engine_limit_name_the_limit(problems: Callable[..., str]
     long_pg = "S" + "ä" * 32  # 65 bytes, 33 characters
     text = problems(lambda d: d["schemas"].update({long_pg: {}}), engine="postgres")
     assert (
-        f"schema {long_pg!r}: the name is 65 bytes long, over postgres's limit of 63 bytes" in text
+        f"schema {long_pg!r}: the name is 65 bytes long, over postgres's limit of 63 bytes "
+        "(shorten it: PostgreSQL would silently truncate it)" in text
     )
     text = problems(lambda d: d["schemas"].update({"S" * 256: {}}), engine="snowflake")
     assert "the name is 256 characters long, over snowflake's limit of 255 characters" in text

@@ -101,6 +101,18 @@ def test_non_utf8_is_named_with_its_line(tmp_path: Path) -> None:
     assert "0xe9" in problems[0].message
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x7f"])
+def test_a_control_character_is_named_with_its_line(tmp_path: Path, char: str) -> None:
+    """PyYAML refuses non-printable characters when its reader is built (ReaderError),
+    before any parsing: a stray NUL in a contract was an "internal error" (issue 11)."""
+    path = _write(tmp_path, f"version: 2\nsources:\n  - name: a{char}b\n".encode())
+    _, problems = load_yaml(path, "contracts/nul.yml")
+    assert [p.render().split(" (")[0] for p in problems] == [
+        f"contracts/nul.yml:3: the file holds the control character U+{ord(char):04X}, "
+        "which YAML does not allow"
+    ]
+
+
 def test_a_file_over_the_size_cap_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

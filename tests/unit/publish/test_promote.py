@@ -54,8 +54,9 @@ def test_replay_and_promote_twice_change_nothing(kit: Make) -> None:
     again = k.promote()
     assert again.stream("companies").status == "empty"
     assert k.published("companies", "*") == before and k.watermark("companies") == mark
-    # replay: forget the watermark; the same batch merges again without any change
-    k.sql('DELETE FROM "SOPHIA_OPS"."KEEL_WATERMARKS"')
+    # replay: forget the watermark and the judged ids; the same batch merges again
+    # without any change
+    k.sql('DELETE FROM "SOPHIA_OPS"."KEEL_WATERMARKS"', 'DELETE FROM "SOPHIA_OPS"."KEEL_JUDGED"')
     replay = k.promote()
     assert replay.stream("companies").status == "promoted"
     assert replay.stream("companies").batch.live == 0  # type: ignore[union-attr]

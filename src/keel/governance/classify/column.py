@@ -45,7 +45,8 @@ _NOT_OVERRULED = frozenset({"weak", "secret", "birth_date"})
 class Evidence:
     """One rule that fired (or was overruled) for a column, with its share of values."""
 
-    # name, name_overruled, values, person_names, job_titles, free_text, json_keys, airbyte_meta
+    # name, name_overruled, values, person_names, job_titles, free_text, json_keys, airbyte_meta,
+    # no_match (nothing fired: what was looked at)
     rule: str
     level: str
     detail: str
@@ -266,6 +267,9 @@ def _classify(
                 evidence.append(people)
     pii_level = V.max_level(e.level for e in evidence)
     reasons = [e.detail for e in evidence]
+    if not evidence:  # say what was looked at, so `keel classify --json` never shows no evidence
+        what = f"{len(values)} sampled values" if values else "no sampled values"
+        evidence.append(Evidence("no_match", "none", f"no rule matched the name or {what}"))
 
     is_identifier, is_primary, cursor = facts.is_identifier, facts.is_primary, facts.cursor
     if is_primary:
