@@ -174,6 +174,27 @@ def test_drift_is_reported_fixed_by_one_apply_without_revoking_declared_grants(
     assert keel("audit", "--json", project=project).json()["ok"] is True
 
 
+def test_schema_future_grants_win_over_a_database_level_one(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """[sql-reference/sql/grant-privilege, future grants]: where a schema has future grants
+    for an object type, database-level future grants for that type are ignored there. A
+    database-wide future SELECT to APP (granted by someone else, with MANAGE GRANTS) does
+    not reach the table Airbyte then creates in a _RAW schema, because keel declares
+    schema-level future grants on every schema it manages; the plan stays empty."""
+    project = sf_project()
+    _apply(keel, project)
+    admin = account.connect(("SECURITYADMIN",), {"role": "SECURITYADMIN", "database": "SOPHIA"})
+    admin.cursor().execute(f'GRANT SELECT ON FUTURE TABLES IN DATABASE "SOPHIA" TO ROLE "{APP}"')
+    assert ("DATABASE", "SOPHIA", "TABLE", "SELECT", "ROLE", APP) in account.future
+    _airbyte_lands(account)
+    with pytest.raises(Exception, match="Insufficient privileges|not authorized"):
+        account.select_as(APP, "GONG_DATA_RAW", "CALLS")
+    assert not [g for g in account.grants if g[4] == APP and g[2][1:2] == ("GONG_DATA_RAW",)]
+    _apply(keel, project)
+    assert keel("plan", "--detailed-exitcode", project=project).exit_code == 0
+
+
 def _apply(keel: Any, project: Path) -> None:
     r = keel("apply", "--yes", project=project)
     assert r.exit_code == 0, r.stdout + r.stderr
@@ -384,3 +405,43 @@ def test_catalog_and_classify_read_the_account(
     r = keel("catalog", "--json", project=project)
     assert r.exit_code == 0, r.stdout + r.stderr
     assert "GONG_DATA_RAW.NOTES" in r.stdout
+
+
+def test_classify_reads_semi_structured_columns_by_their_keys(
+    sf_project: Callable[..., Path], account: Account, keel: Any
+) -> None:
+    """VARIANT columns (Airbyte's Snowflake destination lands object and array properties
+    as VARIANT) and OBJECT / ARRAY columns (tables others build, e.g. dbt) are sampled
+    through TO_JSON and classified by their keys, as JSON columns are on DuckDB and
+    PostgreSQL; a VARIANT holding plain strings is read as its text."""
+    project = sf_project()
+    _apply(keel, project)
+    rows = [
+        {
+            "ID": f"u{i}",
+            "PROFILE": {"display_name": "Ann", "email": f"ann{i}@example.com"},
+            "PHONES": [{"kind": "work", "phone_number": f"+1 415 555 01{i:02d}"}],
+            "EXTRA": f"person{i}@example.com",
+            "SETTINGS": {"theme": "dark", "page_size": 20},
+        }
+        for i in range(5)
+    ]
+    columns = [
+        ("ID", "VARCHAR"),
+        ("PROFILE", "OBJECT"),
+        ("PHONES", "ARRAY"),
+        ("EXTRA", "VARIANT"),
+        ("SETTINGS", "VARIANT"),
+    ]
+    account.create_relation(ETL, "SLACK_DATA_RAW", "MEMBERS", columns, rows)
+    r = keel("classify", "--json", project=project)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    proposals = {p["name"]: p for p in r.json()["proposals"]}
+    pii = {k: p["metadata"].get("pii_level") for k, p in proposals.items()}
+    assert pii["SLACK_DATA_RAW.MEMBERS.PROFILE"] == "high"
+    assert pii["SLACK_DATA_RAW.MEMBERS.PHONES"] == "high"
+    assert pii["SLACK_DATA_RAW.MEMBERS.EXTRA"] == "high"
+    assert pii.get("SLACK_DATA_RAW.MEMBERS.SETTINGS") in (None, "none")
+    sent = " ".join(account.statements)
+    assert 'TO_JSON("PROFILE")' in sent and 'TO_JSON("PHONES")' in sent
+    assert 'IFF(IS_OBJECT("EXTRA") OR IS_ARRAY("EXTRA"), TO_JSON("EXTRA")' in sent

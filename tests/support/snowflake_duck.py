@@ -15,8 +15,8 @@ Snowflake reads them before DuckDB (no backslash escapes) sees them.
 Statements DuckDB cannot run but Snowflake documents (``CREATE TAG``, ``SET TAG`` /
 ``UNSET TAG``,
 ``WITH MANAGED ACCESS``) are recorded and accepted without effect; Snowflake type names
-are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER), as are two spellings DuckDB
-lacks (``CURRENT_TIMESTAMP()``; a MERGE's ``UPDATE SET "T"."X" =``).
+are mapped to DuckDB's (TIMESTAMP_TZ, VARIANT, NUMBER), as are three spellings DuckDB
+lacks (``CURRENT_TIMESTAMP()``; ``PARSE_JSON(text)``; a MERGE's ``UPDATE SET "T"."X" =``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,37 @@ FUNCTIONS = (
         r"json_array_length(\1, '$.changes')",
     ),
 )
+
+
+# [sql-reference/info-schema/columns]: DATA_TYPE is the standard Snowflake type, so a
+# BIGINT column reads NUMBER (precision and scale in NUMERIC_PRECISION / NUMERIC_SCALE),
+# VARCHAR reads TEXT, DOUBLE FLOAT, a JSON column VARIANT. The stand-in answers
+# information_schema.columns the same way, from DuckDB's own view.
+_INTS = "('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT')"
+SNOWFLAKE_COLUMNS = (
+    "(SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, "
+    f"CASE WHEN data_type IN {_INTS} OR data_type LIKE 'DECIMAL%' THEN 'NUMBER' "
+    "WHEN data_type = 'VARCHAR' THEN 'TEXT' "
+    "WHEN data_type IN ('DOUBLE', 'FLOAT', 'REAL') THEN 'FLOAT' "
+    "WHEN data_type = 'TIMESTAMP WITH TIME ZONE' THEN 'TIMESTAMP_TZ' "
+    "WHEN data_type = 'TIMESTAMP' THEN 'TIMESTAMP_NTZ' "
+    "WHEN data_type = 'JSON' THEN 'VARIANT' ELSE data_type END AS data_type, "
+    f"CASE WHEN data_type IN {_INTS} THEN 38 ELSE numeric_precision END AS numeric_precision, "
+    f"CASE WHEN data_type IN {_INTS} THEN 0 ELSE numeric_scale END AS numeric_scale "
+    "FROM information_schema.columns) AS columns"
+)
+
+
+def _types(code: str) -> str:
+    for theirs, ours in TYPES:
+        code = re.sub(rf"\b{theirs}\b", ours, code)
+    return code
+
+
+def outside_literals(sql: str, change: Any) -> str:
+    """``change`` applied to the SQL between string literals (a literal 'NUMBER' stays)."""
+    pieces = re.split(r"('(?:[^']|'')*')", sql)
+    return "".join(p if i % 2 else change(p) for i, p in enumerate(pieces))
 
 
 def unescape(sql: str) -> str:
@@ -129,8 +160,9 @@ class Cursor:
             return self
         text = unqualified_sets(unescape(sql.replace(" WITH MANAGED ACCESS", "")))
         text = re.sub(r"\bCURRENT_TIMESTAMP\(\)", "CURRENT_TIMESTAMP", text)
-        for theirs, ours in TYPES:
-            text = re.sub(rf"\b{theirs}\b", ours, text)
+        text = re.sub(r"\bPARSE_JSON\(", "json(", text)  # [functions/parse_json]: text -> VARIANT
+        text = outside_literals(text, _types)
+        text = re.sub(r"\binformation_schema\.columns\b", SNOWFLAKE_COLUMNS, text, flags=re.I)
         for pattern, spelled in FUNCTIONS:
             text = pattern.sub(spelled, text)
         streams = self.conn.streams  # table streams: tests/support/snowflake_streams.py

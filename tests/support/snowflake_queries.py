@@ -121,6 +121,32 @@ def _policy_refs(cur: Cursor, m: re.Match[str]) -> None:
     cur._result(["POLICY_NAME"], [(policy.split(".")[-1],)] if policy else [])
 
 
+SEMI = ("VARIANT", "OBJECT", "ARRAY")
+# how keel reads a sampled column as text: TO_JSON for OBJECT / ARRAY, IFF(IS_OBJECT OR
+# IS_ARRAY, TO_JSON, CAST) for a VARIANT, CAST(... AS VARCHAR) for the rest
+_AS_TEXT = re.compile(
+    rf"IFF\(IS_OBJECT\(({NAME})\) OR IS_ARRAY\(\1\), TO_JSON\(\1\), CAST\(\1 AS VARCHAR\)\)"
+    rf"|TO_JSON\(({NAME})\)|CAST\(({NAME}) AS VARCHAR\)"
+)
+
+
+def _as_text(value: Any, how: str, data_type: str) -> str | None:
+    """[sql-reference/functions/to_json]: TO_JSON gives a VARIANT's compact JSON text and
+    NULL for NULL; IS_OBJECT / IS_ARRAY are true for a VARIANT holding one. Stricter than
+    Snowflake on purpose: the model refuses CAST of an object or array and TO_JSON of a
+    column that is not semi-structured, so keel must pick the form by the column's type."""
+    semi = isinstance(value, dict | list)
+    if how == "to_json" and data_type not in SEMI:
+        raise ProgrammingError(f"model: TO_JSON of a {data_type} column")
+    if value is None:
+        return None
+    if how == "to_json" or (how == "iff" and semi):
+        return json.dumps(value, separators=(",", ":"))
+    if semi:
+        raise ProgrammingError("model: CAST of an OBJECT / ARRAY value AS VARCHAR")
+    return str(value)
+
+
 def _sample(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
     out = []
@@ -135,9 +161,14 @@ def _sample(cur: Cursor, m: re.Match[str]) -> None:
         if (len(p) == 3 and p[0] != a.database) or key not in a.relations:
             raise ProgrammingError(f"Object '{name}' does not exist or not authorized.")
         rel = a.relations[key]
-        columns = [parts(c)[0] for c in re.findall(rf"CAST\(({NAME}) AS VARCHAR\)", cols)]
+        types = {c: ty.upper() for c, ty in rel.columns}
+        columns = []
+        for x in _AS_TEXT.finditer(cols):
+            how = "iff" if x[1] else "to_json" if x[2] else "cast"
+            column = parts(x[1] or x[2] or x[3])[0]
+            columns.append((column, how))
         for row in rel.rows[: int(limit)]:
-            values = [None if row.get(c) is None else str(row[c]) for c in columns]
+            values = [_as_text(row.get(c), how, types.get(c, "")) for c, how in columns]
             text = json.dumps(values, indent=2).replace("null", "undefined")
             out.append((lit(s), lit(t), text))
     cur._result(["S", "T", "V"], out)

@@ -69,6 +69,15 @@ class Streams:
         exists, stream, table, options = m.groups()
         parts, tparts = _parts(stream), _parts(table)
         key = self._key(parts, database)
+        if (
+            key not in self.known
+            and duck.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name = ?",
+                parts[-2:],
+            ).fetchone()[0]
+        ):
+            self.known[key] = parts  # made by an earlier session: streams persist
         if key in self.known:
             if exists:
                 return True

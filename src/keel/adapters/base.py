@@ -215,6 +215,12 @@ class Adapter(ABC):
     @abstractmethod
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState: ...
 
+    # column types whose sampled text is a JSON document (classified key by key)
+    json_types: tuple[str, ...] = ("JSON", "JSONB")
+    # information_schema.columns: the expression giving a column's type as the gate's
+    # schema check compares it (keel.quality.checks.type_family)
+    column_type_sql = "data_type"
+
     def array_sql(self, items: Sequence[str]) -> str:
         """An array-of-text expression from SQL expressions (engine-specific syntax)."""
         return "[" + ", ".join(items) + "]"

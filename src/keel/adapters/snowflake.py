@@ -60,6 +60,14 @@ class SnowflakeAdapter(SnowflakeRuntime):
     )
     dialect = SNOWFLAKE
     type_map = TYPE_MAP
+    # semi-structured columns: sampled through TO_JSON (sample_sql), classified key by key
+    json_types = ("VARIANT", "OBJECT", "ARRAY")
+    # [sql-reference/info-schema/columns]: DATA_TYPE is the standard type, NUMBER for a
+    # BIGINT too; the scale tells an integer (NUMBER(38,0)) from a decimal
+    column_type_sql = (
+        "CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || CAST(numeric_precision AS VARCHAR) "
+        "|| ',' || CAST(numeric_scale AS VARCHAR) || ')' ELSE data_type END"
+    )
     change_streams = True
 
     def __init__(
@@ -87,8 +95,10 @@ class SnowflakeAdapter(SnowflakeRuntime):
                 "warehouse.roles_as / grants_as need warehouse.role: keel switches back to it "
                 "after each change (USE ROLE)"
             )
-        # what the last read saw: relation kinds (views are altered with ALTER VIEW)
+        # what the last read saw: relation kinds (views are altered with ALTER VIEW) and
+        # column types (semi-structured columns are sampled as JSON)
         self.kinds: dict[tuple[str, str], str] = {}
+        self.types: dict[tuple[str, str], dict[str, str]] = {}
 
     @classmethod
     def from_spec(cls, spec: Warehouse, **kwargs: Any) -> SnowflakeAdapter:
@@ -189,6 +199,29 @@ class SnowflakeAdapter(SnowflakeRuntime):
 
     def array_sql(self, items: Sequence[str]) -> str:
         return "ARRAY_CONSTRUCT(" + ", ".join(items) + ")"
+
+    def sample_sql(self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int) -> str:
+        """As the base's, with each column read as text by its type: OBJECT and ARRAY
+        through TO_JSON (compact JSON text; NULL stays NULL [sql-reference/functions/to_json]),
+        a VARIANT the same when it holds an object or array (IS_OBJECT / IS_ARRAY) and cast
+        to VARCHAR otherwise, so a string is its text, not a quoted JSON string."""
+        parts = []
+        for schema, table, columns in targets:
+            types = self.types.get((schema, table), {})
+            values = self.array_sql([self._as_text(c, types.get(c, "")) for c in columns])
+            parts.append(
+                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, {values} AS v "
+                f"FROM {self.ident(schema, table)} LIMIT {int(limit)})"
+            )
+        return " UNION ALL ".join(parts)
+
+    def _as_text(self, column: str, data_type: str) -> str:
+        c = self.ident(column)
+        if data_type in ("OBJECT", "ARRAY"):
+            return f"TO_JSON({c})"
+        if data_type == "VARIANT":
+            return f"IFF(IS_OBJECT({c}) OR IS_ARRAY({c}), TO_JSON({c}), CAST({c} AS VARCHAR))"
+        return f"CAST({c} AS VARCHAR)"
 
     def array_values(self, value: Any) -> list[Any]:
         """The connector returns an ARRAY as JSON text, with SQL NULLs as ``undefined``
@@ -344,6 +377,7 @@ class SnowflakeAdapter(SnowflakeRuntime):
         # keel also manages the schema Airbyte keeps its internal tables in (see desired.py)
         state = snowflake_state.read(self, managed_schemas | {AIRBYTE_INTERNAL}, roles)
         self.kinds = {k: t.kind for k, t in state.tables.items()}
+        self.types = {k: {c: ty.upper() for c, ty in t.columns} for k, t in state.tables.items()}
         return state
 
 

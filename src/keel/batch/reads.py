@@ -43,7 +43,8 @@ def read_columns(a: Adapter, schemas: Iterable[str]) -> Columns:
     wanted = sorted({s.upper() for s in schemas})
     names = ", ".join(a.lit(a.norm(s)) for s in wanted)
     rows = a.fetch(
-        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        f"SELECT table_schema, table_name, column_name, {a.column_type_sql} "
+        "FROM information_schema.columns "
         f"WHERE table_catalog = current_database() AND table_schema IN ({names}) "
         "ORDER BY table_schema, table_name, ordinal_position",
         "columns",

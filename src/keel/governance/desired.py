@@ -43,9 +43,9 @@ from keel.resources import (
 # Direct-Load 4.x, which may use the table's own stage]
 LOADER_SCHEMA_PRIVILEGES = ("CREATE STAGE",)
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER VARYING")
-# JSON documents are sampled too (classified key by key). Only the engines whose JSON
-# casts to text as JSON text (DuckDB JSON, PostgreSQL json/jsonb); Snowflake VARIANT is
-# left to names until its sample reads it through TO_JSON.
+# JSON documents are sampled too (classified key by key): the types each adapter's sample
+# reads as JSON text (Adapter.json_types: DuckDB JSON, PostgreSQL json/jsonb, Snowflake
+# VARIANT / OBJECT / ARRAY through TO_JSON); these without an adapter.
 JSON_TYPES = ("JSON", "JSONB")
 READ = ("SELECT",)
 WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -197,9 +197,9 @@ def _column_tag(p: ColumnProposal) -> dict[str, str]:
     return tag
 
 
-def _is_text(data_type: str) -> bool:
+def _is_text(data_type: str, json_types: tuple[str, ...] = JSON_TYPES) -> bool:
     upper = data_type.upper()
-    return upper.startswith(TEXT_TYPES) or upper in JSON_TYPES
+    return upper.startswith(TEXT_TYPES) or upper in json_types
 
 
 def build_desired(
@@ -242,7 +242,7 @@ def build_desired(
             for column, data_type in t.columns
             if not (stream is not None and stream.column(column) is not None)
             and not is_airbyte_meta(column)
-            and _is_text(data_type)
+            and _is_text(data_type, adapter.json_types if adapter is not None else JSON_TYPES)
             and TagKey("column", f"{t.qualified}.{column}") not in actual.tags
         )
         if columns:

@@ -70,9 +70,11 @@ def project_dict(engine: str = "duckdb") -> dict[str, Any]:
             account="${SNOWFLAKE_ACCOUNT}",
             user="${SNOWFLAKE_USER}",
             password="${SNOWFLAKE_PASSWORD}",
-            role="SOPHIA_AI_ADMIN_ROLE",
+            role="${SNOWFLAKE_ROLE:-SOPHIA_AI_ADMIN_ROLE}",
             warehouse="${SNOWFLAKE_WAREHOUSE}",
             database="${SNOWFLAKE_DATABASE}",
+            roles_as="USERADMIN",
+            grants_as="SECURITYADMIN",
         )
     return {
         "version": 1,
@@ -104,6 +106,18 @@ def project_dict(engine: str = "duckdb") -> dict[str, Any]:
     }
 
 
+SNOWFLAKE_NOTE = """\
+  # docs/snowflake.md: roles are created as USERADMIN and grants made as SECURITYADMIN
+  # (USE ROLE, then back to `role`); the bootstrap grants both to keel's user. Remove
+  # these two lines when keel's role itself may create roles and manage grants.
+"""
+
+
+def _explained(text: str) -> str:
+    """keel.yml's text with the note on roles_as / grants_as above them (Snowflake)."""
+    return text.replace("  roles_as: USERADMIN\n", SNOWFLAKE_NOTE + "  roles_as: USERADMIN\n", 1)
+
+
 def from_dbt_dict(directory: Path, dbt_dir: Path, engine: str) -> dict[str, Any]:
     """keel.yml for an existing dbt project: its sources, read where they live."""
     from keel.project.dbt_project import read_dbt_project, source_names
@@ -130,9 +144,10 @@ def write_project(
     directory.mkdir(parents=True, exist_ok=True)
     if from_dbt is not None:
         doc = from_dbt_dict(directory, from_dbt, engine)
-        targets: dict[Path, str] = {directory / PROJECT_FILE: HEADER + dump(doc)}
+        targets: dict[Path, str] = {directory / PROJECT_FILE: HEADER + _explained(dump(doc))}
     else:
-        targets = {directory / PROJECT_FILE: HEADER + dump(project_dict(engine))}
+        text = _explained(dump(project_dict(engine)))
+        targets = {directory / PROJECT_FILE: HEADER + text}
     for source in sophia.SOURCES if from_dbt is None else ():
         text = CONTRACT_HEADER.format(source=source, schema=f"{source.upper()}_DATA_RAW")
         targets[directory / CONTRACTS_DIR / f"{source}.yml"] = text + dump(sophia.contract(source))
