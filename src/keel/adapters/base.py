@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from keel import ops_tables as ops
 from keel.adapters import tag_store
+from keel.adapters.bound import _NOW, BoundStatements
 from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.resources import ActualState, Grant, TagKey
@@ -42,7 +43,7 @@ class Capabilities:
 NOT_ENFORCED = "recorded in SOPHIA_OPS, not enforced by this engine"
 
 
-class Adapter(ABC):
+class Adapter(BoundStatements, ABC):
     name: ClassVar[str]
     caps: ClassVar[Capabilities]
     dialect: ClassVar[Dialect] = DUCKDB
@@ -133,66 +134,6 @@ class Adapter(ABC):
         other = self.reopen()
         other.reopen = self.reopen
         return other
-
-    # ---- runtime capabilities: what keel's own stores (keel.batch) are built on ---------
-
-    def fetch_bound(
-        self, sql: str, params: Sequence[object], kind: str = "data"
-    ) -> list[tuple[Any, ...]]:
-        """A query whose values travel as bind parameters (``bind_marker`` in ``sql``), never
-        inlined into the SQL text: a 1 MiB webhook body stays out of the statement."""
-        raise WarehouseError(f"the {self.name} adapter cannot bind parameters")
-
-    def execute_bound(self, sql: str, params: Sequence[object]) -> None:
-        self.fetch_bound(sql, params, "write")
-
-    def bind_values(self, row: Mapping[str, object]) -> tuple[list[str], list[object]]:
-        """One marker per value (``?``, or ``CURRENT_TIMESTAMP`` for NOW) and the values."""
-        marks: list[str] = []
-        params: list[object] = []
-        for value in row.values():
-            if value is _NOW:
-                marks.append("CURRENT_TIMESTAMP")
-            else:
-                marks.append(self.bind_marker)
-                params.append(value)
-        return marks, params
-
-    def skip_locked(self) -> str:
-        """The clause that claims the selected rows for this transaction, skipping rows
-        another session holds (engines with ``row_locks``)."""
-        if not self.row_locks:
-            raise WarehouseError(f"{self.name} has no row locks")
-        return " FOR UPDATE SKIP LOCKED"
-
-    def insert_new_sql(
-        self, table: ops.OpsTable, rows: Sequence[Mapping[str, object]]
-    ) -> tuple[str, list[object]]:
-        """Insert-if-absent returning the key of every row that was new: ``INSERT ... ON
-        CONFLICT (key) DO NOTHING RETURNING key`` (DuckDB and PostgreSQL both document it).
-        Engines without it override this (Snowflake: keel.adapters.snowflake_runtime)."""
-        cols = ", ".join(self.ident(c) for c in rows[0])
-        values, params = [], []
-        for row in rows:
-            marks, bound = self.bind_values(row)
-            values.append("(" + ", ".join(marks) + ")")
-            params += bound
-        key = ", ".join(self.ident(c) for c in table.primary_key)
-        sql = (
-            f"INSERT INTO {self.ops_table(table)} ({cols}) VALUES {', '.join(values)} "
-            f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
-        )
-        return sql, params
-
-    def insert_new(
-        self, table: ops.OpsTable, rows: Sequence[Mapping[str, object]], kind: str = "ops"
-    ) -> set[Any]:
-        """Insert the rows whose primary key is absent; the keys of those that were new (the
-        first key column). A key repeated within ``rows`` must be removed by the caller."""
-        if not rows:
-            return set()
-        sql, params = self.insert_new_sql(table, rows)
-        return {r[0] for r in self.fetch_bound(sql, params, kind)}
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -448,12 +389,3 @@ class Adapter(ABC):
         for key, value in tag_store.read_all(self):
             if value is not None:
                 state.tags[key] = value
-
-
-class _Now:
-    def __repr__(self) -> str:
-        return "CURRENT_TIMESTAMP"
-
-
-_NOW: Any = _Now()
-NOW: Any = _NOW  # a value that renders as CURRENT_TIMESTAMP in insert_sql / _upsert

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keel import ops_tables as ops
-from keel.adapters.base import NOW
+from keel.adapters.bound import NOW
 from keel.adapters.postgres_sql import PostgresSql
 from keel.adapters.postgres_state import (
     MASK_TEXT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keel import ops_tables as ops
-from keel.adapters.base import NOW
+from keel.adapters.bound import NOW
 from keel.adapters.postgres_catalog import PostgresCatalog
 from keel.adapters.postgres_state import COMMENT_KIND, PRIVILEGES
 from keel.plan.model import Change

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from keel import ops_tables as ops
-from keel.adapters.base import NOW, Adapter
+from keel.adapters.base import Adapter
+from keel.adapters.bound import NOW
 
 OPEN = ("queued", "running")
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keel import ops_tables as ops
-from keel.adapters.base import NOW, Adapter
+from keel.adapters.base import Adapter
+from keel.adapters.bound import NOW
 from keel.plan.model import Change
 
 T = ops.KEEL_APPLY_LOG
