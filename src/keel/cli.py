@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.cli_common import State, command
+from keel.cli_common import State, command, finish_plan
 from keel.cli_common import open_context as _context
 
 if TYPE_CHECKING:
@@ -125,16 +125,16 @@ def plan(
     """Show what apply would change: desired (project) vs actual (warehouse)."""
     with _context(project_dir, console) as ctx:
         result = ctx.plan()
-    if out:
-        result.save(out)
-    if json_mode:
-        console.emit_json(result.to_dict())
-    else:
-        _render_plan(console, result)
-        if out:
-            console.line(f"saved to {out}; apply it with: keel apply {out}")
-    if detailed_exitcode and not result.empty:
-        sys.exit(2)
+    finish_plan(
+        console,
+        data=result.to_dict(),
+        render=lambda: _render_plan(console, result),
+        out=out,
+        save=result.save,
+        apply_command="keel apply",
+        empty=result.empty,
+        detailed_exitcode=detailed_exitcode,
+    )
 
 
 @main.command()

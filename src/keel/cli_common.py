@@ -79,3 +79,29 @@ def open_context(project_dir: Path, console: Console) -> Context:
     from keel.context import Context
 
     return Context(project_dir, console)
+
+
+def finish_plan(
+    console: Console,
+    *,
+    data: dict[str, Any],
+    render: Callable[[], None],
+    out: Path | None,
+    save: Callable[[Path], object],
+    apply_command: str,
+    empty: bool,
+    detailed_exitcode: bool,
+) -> None:
+    """The end of every plan command (`keel plan`, `keel airbyte plan`): save the plan when
+    asked, print it (JSON or for people), and exit 2 under ``--detailed-exitcode`` when it
+    has changes."""
+    if out:
+        save(out)
+    if console.json_mode:
+        console.emit_json(data)
+    else:
+        render()
+        if out:
+            console.line(f"saved to {out}; apply it with: {apply_command} {out}")
+    if detailed_exitcode and not empty:
+        sys.exit(2)

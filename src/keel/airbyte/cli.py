@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.cli_common import command
+from keel.cli_common import command, finish_plan
 
 if TYPE_CHECKING:
     from keel.airbyte.client import AirbyteClient
@@ -109,16 +109,18 @@ def register(main: click.Group) -> None:
         write_status(project.root, result, resolution)
         secret = _secret(project)
         data = {**result.to_dict(secret), "fingerprint": result.fingerprint(secret)}
-        if out:  # the webhook token is masked in the file too
-            out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-        if json_mode:
-            console.emit_json(data)
-        else:
-            _show(console, result, secret)
-            if out:
-                console.line(f"saved to {out}; apply it with: keel airbyte apply {out}")
-        if detailed_exitcode and not result.empty:
-            sys.exit(2)
+        finish_plan(
+            console,
+            data=data,
+            render=lambda: _show(console, result, secret),
+            out=out,  # the webhook token is masked in the file too
+            save=lambda path: path.write_text(
+                json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
+            ),
+            apply_command="keel airbyte apply",
+            empty=result.empty,
+            detailed_exitcode=detailed_exitcode,
+        )
 
     @airbyte.command()
     @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
