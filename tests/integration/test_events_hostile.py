@@ -14,17 +14,16 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from tests.integration.test_events_server import GONG_ID, TOKEN, Recorder, events, payload
+from tests.integration import test_events_server
+from tests.integration.test_events_server import TOKEN, Recorder, events, payload
 from tests.support.server import ServerThread
 
-from keel.context import Context
 from keel.events.deadline import protocol
 from keel.events.server import build
 
@@ -123,21 +122,6 @@ def random_corpus(n: int, seed: int = 11) -> list[bytes]:
     return out
 
 
-@pytest.fixture
-def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Recorder]]:
-    monkeypatch.setenv("KEEL_WEBHOOK_TOKEN", TOKEN)
-    kf = project / "keel.yml"
-    kf.write_text(
-        kf.read_text().replace(
-            "connection_name: gong-to-snowflake",
-            f"connection_id: {GONG_ID}\n      connection_name: Gong → Snowflake",
-        )
-    )
-    with Context(project) as ctx:
-        ctx.apply()
-    yield project, Recorder()
-
-
 def server(app: Any, deadline: float = 10.0) -> ServerThread:
     srv = ServerThread(app)
     srv.server = uvicorn.Server(
@@ -152,6 +136,10 @@ def server(app: Any, deadline: float = 10.0) -> ServerThread:
     )
     srv.thread = threading.Thread(target=srv.server.run, daemon=True)
     return srv
+
+
+# the same project (Gong found by connection id) and recorder as the event server tests
+served = test_events_server.served
 
 
 def test_fuzzed_webhooks_never_stop_the_intake(
