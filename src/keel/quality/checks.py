@@ -73,45 +73,6 @@ class Check:
         return self.severity == "error"
 
 
-def check_fragment(text: str) -> str | None:
-    """Why ``text`` is not one self-contained SQL expression, or None when it is.
-
-    The gate embeds contract SQL (``where``, ``expression``) in parentheses; a
-    fragment with balanced parentheses and quotes, no ``;`` and no comments cannot
-    leave them. (A light lexer: sqlglot costs a third of a second to import.)
-    """
-    depth, i, n = 0, 0, len(text)
-    if not text.strip():
-        return "it is empty"
-    while i < n:
-        ch = text[i]
-        if ch in "'\"":
-            end = i + 1
-            while end < n:
-                if text[end] == ch:
-                    if end + 1 < n and text[end + 1] == ch:  # doubled quote
-                        end += 2
-                        continue
-                    break
-                end += 1
-            if end >= n:
-                return f"unterminated {ch} quote"
-            i = end + 1
-            continue
-        if ch == ";":
-            return "it contains ';'"
-        if text.startswith("--", i) or text.startswith("/*", i):
-            return "it contains a comment"
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return "unbalanced ')'"
-        i += 1
-    return "unbalanced '('" if depth else None
-
-
 def _hint(name: str, choices: Sequence[str]) -> str | None:
     close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None

@@ -9,7 +9,7 @@ import pytest
 from tests.support.gatekit import Kit, col, companies, contacts
 
 from keel.errors import KeelError, ProjectError, QualityError
-from keel.quality.checks import check_fragment, type_family
+from keel.quality.checks import type_family
 
 Make = Callable[..., Kit]
 
@@ -124,24 +124,6 @@ def test_an_empty_stream_is_reported_not_judged(kit: Make) -> None:
     assert [s.status for s in report.streams] == ["empty", "empty"]
     assert report.streams[0].reason == "HUBSPOT_DATA_RAW.COMPANIES does not exist yet"
     assert not report.blocked
-
-
-@pytest.mark.parametrize(
-    ("text", "why"),
-    [
-        ("a = 1", None),
-        ("name = 'it''s; fine'", None),
-        ('"weird;col" > 0', None),
-        ("a = 1; drop table t", "it contains ';'"),
-        ("a = (1", "unbalanced '('"),
-        ("a) or (1=1", "unbalanced ')'"),
-        ("a = 'x", "unterminated ' quote"),
-        ("a = 1 -- c", "it contains a comment"),
-        ("  ", "it is empty"),
-    ],
-)
-def test_check_fragment(text: str, why: str | None) -> None:
-    assert check_fragment(text) == why
 
 
 @pytest.mark.parametrize(
