@@ -35,7 +35,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from keel import ops_tables as ops
+from keel.batch import batches as batch_store
 from keel.context import Context
 from keel.errors import KeelError, WebhookError
 from keel.events import localapi, page
@@ -229,16 +229,13 @@ class _Routes:
         if source is not None and ("\x00" in source or len(source) > 200):
             return _json({"error": "source must be a source name"}, 400)
         with self.service.locked() as a:
-            cols = ["SOURCE", "STREAM", "BATCH_ID", "STATUS", "ROWS", "CREATED_AT"]
-            where = f" WHERE {a.ident('SOURCE')} = {a.lit(source)}" if source else ""
-            rows = a.fetch(
-                f"SELECT {', '.join(a.ident(c) for c in cols)} FROM "
-                f"{a.ops_table(ops.KEEL_BATCHES)}{where} ORDER BY "
-                f"{a.ident('CREATED_AT')} DESC LIMIT 1000",
-                "status",
-            )
-        keys = ["source", "stream", "id", "status", "rows", "created_at"]
-        return JSONResponse(_jsonable([dict(zip(keys, r, strict=True)) for r in rows]))
+            rows = batch_store.recent(a, source or None, limit=1000)
+        shown = [
+            {"source": r.source, "stream": r.stream, "id": r.batch_id}
+            | r.pick(("status", "rows", "created_at"))
+            for r in rows
+        ]
+        return JSONResponse(_jsonable(shown))
 
     async def _full_batches(self, source: str | None, limit: str) -> Response:
         from keel.publish.batches import list_batches

@@ -11,22 +11,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.alerts import outbox
+from keel.batch import batches as batch_store
 from keel.batch import results as dq_results
 from keel.batch import watermarks
 from keel.batch.events import EventStore
 from keel.events import chart
 from keel.project.loader import Project
 
-
-def _rows(
-    a: Adapter, table: ops.OpsTable, columns: list[str], tail: str = ""
-) -> list[dict[str, Any]]:
-    cols = ", ".join(a.ident(c) for c in columns)
-    result = a.fetch(f"SELECT {cols} FROM {a.ops_table(table)} {tail}", "status")
-    return [dict(zip([c.lower() for c in columns], r, strict=True)) for r in result]
+# what the page and /api/status show of a batch
+BATCH_SHOWN = (
+    "batch_id",
+    "source",
+    "stream",
+    "status",
+    "rows",
+    "created_at",
+    "decided_at",
+    "min_extracted_at",
+)
 
 
 def _age(value: Any, now: dt.datetime) -> str | None:
@@ -68,22 +72,7 @@ def status_data(
     a: Adapter, project: Project, coverage: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
-    q = a.ident
-    batches = _rows(
-        a,
-        ops.KEEL_BATCHES,
-        [
-            "BATCH_ID",
-            "SOURCE",
-            "STREAM",
-            "STATUS",
-            "ROWS",
-            "CREATED_AT",
-            "DECIDED_AT",
-            "MIN_EXTRACTED_AT",
-        ],
-        f"ORDER BY {q('CREATED_AT')} DESC LIMIT 500",
-    )
+    batches = [b.pick(BATCH_SHOWN) for b in batch_store.recent(a, limit=500)]
     last: dict[tuple[str, str], dict[str, Any]] = {}
     history: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in batches:

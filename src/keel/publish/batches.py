@@ -1,8 +1,8 @@
 """``keel batches``: recorded batches, plus each stream's not-yet-gated pending rows.
 
-Recorded batches come from ``SOPHIA_OPS.KEEL_BATCHES`` (one query). A stream whose
-RAW table holds rows after its watermark that no recorded batch covers is listed
-as ``pending``, with the id the gate will give it (one probe query for all
+Recorded batches come from their store (:func:`keel.batch.batches.recent`, one query).
+A stream whose RAW table holds rows after its watermark that no recorded batch covers
+is listed as ``pending``, with the id the gate will give it (one probe query for all
 streams). Newest first.
 """
 
@@ -13,30 +13,28 @@ from typing import Any
 
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter
-from keel.batch import reads
+from keel.batch import batches, reads
 from keel.batch.judged import Scope
 from keel.batch.window import Window, batch_id, utc
 from keel.errors import KeelError
 from keel.project.loader import Project
 from keel.project.tests_spec import did_you_mean
 
-FIELDS = (
-    "BATCH_ID",
-    "SOURCE",
-    "STREAM",
-    "STATUS",
-    "ROWS",
-    "CREATED_AT",
-    "DECIDED_AT",
-    "WATERMARK",
-    "MAX_EXTRACTED_AT",
-    "PUBLISHED_ROWS",
-    "QUARANTINED_ROWS",
-    "DELETED_ROWS",
-    "FORCED_BY",
-    "REASON",
-    "SUPERSEDED_BY",
-    "MESSAGE",
+# what a recorded batch shows, after its source, stream and id (the order of the JSON keys)
+SHOWN = (
+    "status",
+    "rows",
+    "created_at",
+    "decided_at",
+    "watermark",
+    "max_extracted_at",
+    "published_rows",
+    "quarantined_rows",
+    "deleted_rows",
+    "forced_by",
+    "reason",
+    "superseded_by",
+    "message",
 )
 
 
@@ -58,27 +56,12 @@ def list_batches(
     streams = [s for s in project.streams.values() if s.source in sources]
     columns = reads.read_columns(a, {ops.OPS_SCHEMA, *(s.raw_schema for s in streams)})
     reads.require_ops(a, columns)
-    where = ""
-    if source is not None:
-        where = f" WHERE {a.ident('SOURCE')} = {a.lit(source)}"
-    rows = a.fetch(
-        f"SELECT {', '.join(a.ident(f) for f in FIELDS)} FROM {a.ops_table(ops.KEEL_BATCHES)}"
-        f"{where} ORDER BY {a.ident('CREATED_AT')} DESC LIMIT {int(limit)}",
-        "batches",
-    )
     out: list[dict[str, Any]] = []
     known: set[str] = set()
-    for row in rows:
-        record = dict(zip(FIELDS, row, strict=True))
-        known.add(str(record["BATCH_ID"]))
-        item = {"source": record["SOURCE"], "stream": record["STREAM"], "id": record["BATCH_ID"]}
-        item.update(
-            {
-                k.lower(): _iso(v)
-                for k, v in record.items()
-                if k not in ("BATCH_ID", "SOURCE", "STREAM")
-            }
-        )
+    for row in batches.recent(a, source, limit):
+        known.add(str(row.batch_id))
+        item = {"source": row.source, "stream": row.stream, "id": row.batch_id}
+        item.update({k: _iso(v) for k, v in row.pick(SHOWN).items()})
         out.append(item)
     marks = reads.read_watermarks(a, sources)
     targets = [

@@ -1,5 +1,5 @@
-"""The statements that publish a batch: DDL for the promoted table, MERGE, watermark,
-tags, quarantine and the batch record.
+"""The statements that publish a batch: DDL for the promoted table, MERGE, watermark and
+tags, and the quarantined rows (stored by :mod:`keel.batch.quarantine`).
 
 - :func:`ddl_sql`: create ``<SOURCE>_DATA.<STREAM>`` like the RAW table when missing,
   add the columns RAW gained, widen the ones RAW widened. Idempotent; run before
@@ -9,8 +9,9 @@ tags, quarantine and the batch record.
   (:func:`keel.batch.window.wins_sql`), delete a key the source marks deleted. Rows
   quarantined for this batch are left out *after* deduplication, so an older version
   of a quarantined key never slips in.
-- :func:`watermark_sql`, :func:`tag_sqls`, :func:`batch_update_sql`: the rest of the
-  publish transaction.
+- :func:`watermark_sql`, :func:`tag_sqls`: more of the publish transaction (the batch's
+  decision and its quarantined rows are their stores': :mod:`keel.batch.batches`,
+  :mod:`keel.batch.quarantine`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from keel import ops_tables as ops
 from keel.adapters.base import Adapter
-from keel.batch import watermarks
+from keel.batch import quarantine, watermarks
+from keel.batch.quarantine import QuarantineRow
 from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
 from keel.resources import TagKey
 
@@ -43,12 +44,8 @@ def merge_sql(a: Adapter, layout: Layout, window: Window, quarantine_batch: str 
     src, tgt = "__KEEL_SRC", "__KEEL_TGT"
     source = dedup_sql(a, layout, window)
     if quarantine_batch is not None:
-        q = a.ops_table(ops.KEEL_QUARANTINE)
-        source = (
-            f"SELECT * FROM ({source}) AS {a.ident('__KEEL_Q')} WHERE NOT EXISTS (SELECT 1 "
-            f"FROM {q} WHERE {q}.{a.ident('BATCH_ID')} = {a.lit(quarantine_batch)} AND "
-            f"{q}.{a.ident('RAW_ID')} = {a.ident('__KEEL_Q', RAW_ID)})"
-        )
+        kept = quarantine.excluded_sql(a, quarantine_batch, a.ident("__KEEL_Q", RAW_ID))
+        source = f"SELECT * FROM ({source}) AS {a.ident('__KEEL_Q')} WHERE {kept}"
     names = layout.names
     deleted = f"{a.ident(src, DEL)} = 1"
     wins = wins_sql(a, layout, src, tgt)
@@ -110,31 +107,6 @@ def tag_sqls(
     return out
 
 
-def batch_update_sql(
-    a: Adapter,
-    batch_id: str,
-    values: Mapping[str, object],
-    superseded_after: dt.datetime | None,
-    layout: Layout,
-) -> list[str]:
-    table = a.ops_table(ops.KEEL_BATCHES)
-    sets = ", ".join(f"{a.ident(k)} = {a.lit(v)}" for k, v in values.items())
-    out = [f"UPDATE {table} SET {sets} WHERE {a.ident('BATCH_ID')} = {a.lit(batch_id)}"]
-    # earlier gates of the same pending rows (blocked, then fixed) now ride on this batch
-    mark = (
-        f"{a.ident('WATERMARK')} = {a.lit(superseded_after)}"
-        if superseded_after is not None
-        else f"{a.ident('WATERMARK')} IS NULL"
-    )
-    out.append(
-        f"UPDATE {table} SET {a.ident('SUPERSEDED_BY')} = {a.lit(batch_id)} WHERE "
-        f"{a.ident('SOURCE')} = {a.lit(layout.source)} AND {a.ident('STREAM')} = "
-        f"{a.lit(layout.stream)} AND {mark} AND {a.ident('BATCH_ID')} <> {a.lit(batch_id)} "
-        f"AND {a.ident('STATUS')} IN ({a.lit('blocked')}, {a.lit('passed')})"
-    )
-    return out
-
-
 def quarantine_rows(
     source: str,
     stream: str,
@@ -144,8 +116,8 @@ def quarantine_rows(
     check_ids: Sequence[str],
     rows: Sequence[Sequence[object]],
     now: dt.datetime,
-) -> list[dict[str, object]]:
-    """KEEL_QUARANTINE rows from the quarantine read (data columns, then one flag per check)."""
+) -> list[QuarantineRow]:
+    """The quarantined rows from the quarantine read (data columns, then one flag per check)."""
     import json
 
     from keel.quality.evaluate import jsonable
@@ -158,15 +130,15 @@ def quarantine_rows(
         data = {n.lower(): jsonable(v) for n, v in zip(names, row[:width], strict=True)}
         failed = [c for c, f in zip(check_ids, row[width:], strict=True) if f]
         out.append(
-            {
-                "BATCH_ID": batch_id,
-                "SOURCE": source,
-                "STREAM": stream,
-                "RAW_ID": row[raw_at],
-                "ROW_KEY": json.dumps([jsonable(row[i]) for i in key_at], default=str),
-                "FAILED_CHECKS": ",".join(failed),
-                "ROW_JSON": json.dumps(data, sort_keys=True, default=str),
-                "QUARANTINED_AT": now,
-            }
+            QuarantineRow(
+                batch_id,
+                source,
+                stream,
+                str(row[raw_at]),
+                json.dumps([jsonable(row[i]) for i in key_at], default=str),
+                ",".join(failed),
+                json.dumps(data, sort_keys=True, default=str),
+                now,
+            )
         )
     return out

@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from keel import ops_tables as ops
 from keel.adapters.base import Adapter
-from keel.batch import judged
+from keel.batch import batches, judged
+from keel.batch import quarantine as quarantine_store
 from keel.batch.judged import Scope
 from keel.batch.window import Layout, Window, relation_sql, utc, window_sql
 from keel.errors import KeelError
@@ -40,7 +40,6 @@ from keel.publish import merge
 from keel.publish.transform import BatchWindow
 from keel.quality.gate import GateRun, Target, Verdict
 from keel.quality.model import SourceReport, StreamReport
-from keel.quality.record import inserts
 from keel.resources import TagKey
 
 
@@ -117,16 +116,12 @@ def publish(
             for sql in tag_sql:
                 a.execute(sql)
         published = batch.live - quarantined
-        values: dict[str, object] = {
-            "STATUS": status,
-            "DECIDED_AT": now,
-            "PUBLISHED_ROWS": published,
-            "QUARANTINED_ROWS": quarantined,
-            "DELETED_ROWS": batch.deleted,
-            "FORCED_BY": forced_by,
-            "REASON": reason,
-        }
-        for sql in merge.batch_update_sql(a, batch.id, values, batch.after, layout):
+        decision = batches.Decision(
+            status, now, published, quarantined, batch.deleted, forced_by, reason
+        )
+        for sql in batches.decide_sql(
+            a, batch.id, layout.source, layout.stream, decision, batch.after
+        ):
             a.execute(sql)
     batch.status = status  # type: ignore[assignment]
     batch.published, batch.quarantined = published, quarantined
@@ -170,11 +165,7 @@ def _quarantine(run: GateRun, v: Verdict, now: dt.datetime) -> int:
     records = merge.quarantine_rows(
         v.stream.source, v.stream.name, batch.id, layout, names, check_ids, rows, now
     )
-    a.execute(
-        f"DELETE FROM {a.ops_table(ops.KEEL_QUARANTINE)} WHERE "
-        f"{a.ident('BATCH_ID')} = {a.lit(batch.id)}"
-    )
-    for stmt in inserts(a, ops.KEEL_QUARANTINE, records):
+    for stmt in quarantine_store.replace_sql(a, batch.id, records):
         a.execute(stmt)
     return len(records)
 
