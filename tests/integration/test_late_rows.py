@@ -147,3 +147,85 @@ def test_settle_keeps_the_newest_rows_for_the_next_batch(tmp_path: Path) -> None
     k.promote(now=lambda: later)
     assert k.published("companies") == [("c1",), ("c2",)]
     k.close()
+
+
+def _floor(k: Kit) -> list[tuple[Any, ...]]:
+    """(watermark, floor) as aware UTC datetimes (naive values from DuckDB are UTC)."""
+    from keel.batch.window import utc
+
+    found = k.rows(
+        'SELECT "EXTRACTED_AT", "SETTLED_AT" FROM "SOPHIA_OPS"."KEEL_WATERMARKS" '
+        "WHERE \"STREAM\" = 'companies'"
+    )
+    return [(utc(w), utc(f)) for w, f in found]
+
+
+def test_a_settled_batch_moves_the_floor_and_the_next_read_starts_at_the_watermark(
+    tmp_path: Path,
+) -> None:
+    """With a declared lateness (``settle_seconds``) every row at or below a gated batch's
+    newest extraction had committed when it was gated: publishing it moves the stream's
+    floor to the watermark, records no judged ids, and the next gate reads only rows
+    extracted after the watermark (no lookback, no anti-join with the judged ids)."""
+    from tests.support.gatekit import NOW
+
+    spec = companies()
+    spec["meta"]["keel"]["settle_seconds"] = 30
+    k = Kit(tmp_path, [spec])
+    first = NOW - dt.timedelta(hours=2)
+    _land_at(k, first, [{"id": "c1", "name": "one", "updated_at": T0}, {"id": "c2", "name": "two"}])
+    assert _status(k.promote()) == "promoted"
+    assert _floor(k) == [(first, first)]
+    assert _judged(k) == []
+
+    # a replacement of c1 (Append + Deduped) and a new key, both extracted later
+    _land_at(
+        k,
+        first + dt.timedelta(minutes=10),
+        [
+            {"id": "c1", "name": "one, renamed", "updated_at": T0 + dt.timedelta(hours=1)},
+            {"id": "c3", "name": "three"},
+        ],
+    )
+    report = k.promote()
+    assert report.stream("companies").batch.rows == 2
+    assert k.published("companies", '"ID", "NAME"') == [
+        ("c1", "one, renamed"),
+        ("c2", "two"),
+        ("c3", "three"),
+    ]
+    second = first + dt.timedelta(minutes=10)
+    assert _floor(k) == [(second, second)]
+    assert _status(k.promote()) == "empty"
+    k.close()
+
+
+def test_without_a_declared_lateness_the_floor_stays_and_ids_are_judged(tmp_path: Path) -> None:
+    k = Kit(tmp_path, [companies()])
+    first = T0 + dt.timedelta(hours=2)
+    ids = _land_at(k, first, [{"id": "c1", "name": "one"}])
+    k.promote()
+    assert _floor(k) == [(first, None)]
+    assert [r for r, _ in _judged(k)] == ids
+    k.close()
+
+
+def test_declaring_lateness_later_keeps_rows_that_landed_late_before(tmp_path: Path) -> None:
+    """The floor moves only with a batch gated under the declared lateness: a late row that
+    committed before the declaration is still within the lookback and still judged."""
+    from tests.support.gatekit import NOW
+
+    first = NOW - dt.timedelta(hours=2)
+    k = Kit(tmp_path, [companies()])
+    _land_at(k, first, [{"id": "c1", "name": "one"}])
+    k.promote()
+    _land_at(k, first - dt.timedelta(minutes=20), [{"id": "c2", "name": "two, late"}])
+
+    spec = companies()
+    spec["meta"]["keel"]["settle_seconds"] = 30
+    k.write_contract([spec])
+    assert _status(k.promote()) == "promoted"
+    assert k.published("companies") == [("c1",), ("c2",)]
+    assert _floor(k) == [(first, first)]
+    assert _judged(k) == []  # every judged id is below the floor now: pruned
+    k.close()

@@ -13,7 +13,18 @@ once and publish it at most once:
   (:func:`record_sql`) in the same snapshot as its MERGE, and prunes ids older than the
   new ``watermark - lookback`` (:func:`prune_sql`): they can never be read again. A
   blocked batch records nothing, so its rows stay pending. The read costs the lookback
-  range plus the stream's judged ids, never a scan of the whole table.
+  range plus the stream's judged ids, never a scan of the whole table. Rows extracted
+  after the watermark were never judged (every judged id is at or below the watermark
+  of the batch that took it), so only ``(watermark - lookback, watermark]`` needs the ids.
+- **A settled floor** (DuckDB, PostgreSQL, when the stream declares its loader's lateness
+  with ``meta.keel.settle_seconds``): the gate takes only rows extracted at least that long
+  ago, so every row at or below the batch's newest extraction had committed when it was
+  gated; no late row can land there afterwards. Publishing such a batch moves the stream's
+  floor (``KEEL_WATERMARKS.SETTLED_AT``) to its watermark, records no ids and prunes every
+  judged id at or below it: the next read starts at the watermark, and a gate after a
+  10,000,000-row backfill reads the new rows alone. Without a declared lateness the floor
+  stays put and the lookback bounds the read (the safe default: Airbyte does not bound
+  how late a row commits).
 - **Change streams** (Snowflake): ``CREATE STREAM ... ON TABLE <raw> SHOW_INITIAL_ROWS =
   TRUE`` (:func:`create_stream_sql`), a standard stream because Airbyte's Append + Deduped
   table is updated in place (an update is a DELETE and an INSERT row in the stream,
@@ -65,15 +76,29 @@ class Scope:
     stream: str
     raw: tuple[str, str]
     lookback: dt.timedelta
+    floor: dt.datetime | None = None  # KEEL_WATERMARKS.SETTLED_AT: no late row lands below
+    settles: bool = False  # the stream declares its loader's lateness (settle_seconds)
 
     @classmethod
-    def of(cls, stream: Stream) -> Scope:
+    def of(cls, stream: Stream, floor: dt.datetime | None = None) -> Scope:
         return cls(
             stream.source,
             stream.name,
             (stream.raw_schema, stream.table),
             dt.timedelta(hours=stream.keel.lookback_hours),
+            floor,
+            bool(stream.keel.settle_seconds),
         )
+
+    def lower(self, after: dt.datetime) -> dt.datetime:
+        """Where the read of a batch after watermark ``after`` starts (exclusive)."""
+        start = after - self.lookback
+        return max(start, self.floor) if self.floor is not None else start
+
+    def next_floor(self, mark: dt.datetime) -> dt.datetime | None:
+        """The floor once a batch up to ``mark`` is published: ``mark`` when the gate
+        took only rows older than the declared lateness, else unchanged."""
+        return mark if self.settles else self.floor
 
 
 def not_judged_sql(a: Adapter, scope: Scope, alias: str | None = None) -> str:
@@ -102,11 +127,14 @@ def record_sql(
 
 
 def prune_sql(a: Adapter, scope: Scope, mark: dt.datetime) -> str:
-    """Judged ids below the next window's lower bound can never be read again."""
+    """Judged ids at or below the next window's lower bound can never be read again."""
+    floor = scope.next_floor(mark)
+    below = mark - scope.lookback
+    below = max(below, floor) if floor is not None else below
     return (
         f"DELETE FROM {a.ops_table(ops.KEEL_JUDGED)} WHERE {a.ident('SOURCE')} = "
         f"{a.lit(scope.source)} AND {a.ident('STREAM')} = {a.lit(scope.stream)} "
-        f"AND {a.ident('EXTRACTED_AT')} <= {a.lit(mark - scope.lookback)}"
+        f"AND {a.ident('EXTRACTED_AT')} <= {a.lit(below)}"
     )
 
 

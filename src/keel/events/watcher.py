@@ -122,7 +122,9 @@ class ChangeWatcher:
                 continue
             if not w.seen:  # start from the watermarks: rows after them are pending
                 marks = reads.read_watermarks(a, {name})
-                w.seen = {s.table: marks.get((s.source, s.name)) for s in streams}
+                w.seen = {
+                    s.table: m.at if (m := marks.get((s.source, s.name))) else None for s in streams
+                }
             parts = []
             for s in streams:
                 after = w.seen.get(s.table)

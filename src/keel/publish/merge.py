@@ -9,7 +9,7 @@ tags, quarantine and the batch record.
   (:func:`keel.batch.window.wins_sql`), delete a key the source marks deleted. Rows
   quarantined for this batch are left out *after* deduplication, so an older version
   of a quarantined key never slips in.
-- :func:`watermark_sql`, :func:`tag_sqls`, :func:`batch_update_sql`: the rest of the
+- :func:`tag_sqls`, :func:`batch_update_sql`: the rest of the
   publish transaction.
 """
 
@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter
-from keel.batch import watermarks
 from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
 from keel.resources import TagKey
 
@@ -68,16 +67,6 @@ def window_count_sql(a: Adapter, layout: Layout, window: Window) -> str:
     from keel.batch.window import window_sql
 
     return f"SELECT COUNT(*) FROM {a.ident(*layout.raw)} WHERE {window_sql(a, window)}"
-
-
-def watermark_read_sql(a: Adapter, layout: Layout) -> str:
-    return watermarks.read_one_sql(a, layout.source, layout.stream)
-
-
-def watermark_sql(
-    a: Adapter, layout: Layout, upto: dt.datetime, batch_id: str, now: dt.datetime
-) -> list[str]:
-    return watermarks.move_sql(a, layout.source, layout.stream, upto, batch_id, now)
 
 
 def promoted_tags(

@@ -35,7 +35,7 @@ from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch import judged, reads
 from keel.batch.judged import Scope
-from keel.batch.window import Layout, Window, batch_id
+from keel.batch.window import Layout, batch_id
 from keel.errors import KeelError, Problem, QualityError
 from keel.project.loader import Project, Stream
 from keel.project.tests_spec import did_you_mean, parse_relation
@@ -163,7 +163,7 @@ class GateRun:
                 (
                     s.key,
                     (s.raw_schema, s.table),
-                    Window(marks.get((s.source, s.name)), self._settled(s), Scope.of(s)),
+                    reads.pending_window(s, marks.get((s.source, s.name)), self._settled(s)),
                 )
                 for s in landed
             ],
