@@ -58,12 +58,12 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 ENV.update({"NO_COLOR": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
 
 
-def contract(max_rows: int, settle: float = 0) -> dict[str, Any]:
-    """The contract of both parts. ``settle``: the loader's declared lateness in seconds
-    (``meta.keel.settle_seconds``; 0: undeclared, the default)."""
+def contract(max_rows: int, lateness: float | None = None) -> dict[str, Any]:
+    """The contract of both parts. ``lateness``: the loader's promised lateness in seconds
+    (``meta.keel.max_lateness_seconds``; None: no promise, the default)."""
     keel_meta: dict[str, Any] = {"primary_key": ["id"], "cursor": "updated_at"}
-    if settle:
-        keel_meta["settle_seconds"] = settle
+    if lateness is not None:
+        keel_meta["max_lateness_seconds"] = lateness
     rel = {"relationships": {"arguments": {"to": "source('hubspot', 'companies')", "field": "id"}}}
     return {
         "version": 2,
@@ -138,8 +138,8 @@ def run(cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> None:
         )
 
 
-def write_contract(root: Path, max_rows: int, settle: float = 0) -> None:
-    (root / "contracts" / "hubspot.yml").write_text(yaml.safe_dump(contract(max_rows, settle)))
+def write_contract(root: Path, max_rows: int, lateness: float | None = None) -> None:
+    (root / "contracts" / "hubspot.yml").write_text(yaml.safe_dump(contract(max_rows, lateness)))
 
 
 def make_project(root: Path, max_rows: int) -> Path:
@@ -333,7 +333,7 @@ def part2(work: Path, big: int, batch: int, runs: int, dbt: str | None) -> dict[
     """A micro-batch on a freshly backfilled table, gated twice: first with the loader's
     lateness undeclared (the gate reads the 72-hour lookback below the watermark, which
     holds the whole backfill, and leaves out the judged ids), then after one batch was
-    published under a declared lateness (``settle_seconds``: the read floor moved to the
+    published under a promised lateness (``max_lateness_seconds``: the read floor moved to the
     watermark, so the gate reads the new rows alone)."""
     root = make_project(work / "p2", big + 3 * batch)
     setup(root, big)
@@ -361,8 +361,8 @@ def part2(work: Path, big: int, batch: int, runs: int, dbt: str | None) -> dict[
     land_batch(0)
     gate_once()
     out["keel_gate_command_lookback_s"] = timed(lambda: run(gate_cmd, root), runs)
-    # declare the loader's lateness and publish the pending batch: the floor moves up
-    write_contract(root, big + 3 * batch, settle=60)
+    # promise the loader's lateness and publish the pending batch: the floor moves up
+    write_contract(root, big + 3 * batch, lateness=60)
     run([*KEEL, "promote", "hubspot.contacts", "--project", str(root)], root)
     land_batch(1)
     gate_once()

@@ -16,15 +16,18 @@ once and publish it at most once:
   range plus the stream's judged ids, never a scan of the whole table. Rows extracted
   after the watermark were never judged (every judged id is at or below the watermark
   of the batch that took it), so only ``(watermark - lookback, watermark]`` needs the ids.
-- **A settled floor** (DuckDB, PostgreSQL, when the stream declares its loader's lateness
-  with ``meta.keel.settle_seconds``): the gate takes only rows extracted at least that long
-  ago, so every row at or below the batch's newest extraction had committed when it was
-  gated; no late row can land there afterwards. Publishing such a batch moves the stream's
-  floor (``KEEL_WATERMARKS.SETTLED_AT``) to its watermark, records no ids and prunes every
-  judged id at or below it: the next read starts at the watermark, and a gate after a
-  10,000,000-row backfill reads the new rows alone. Without a declared lateness the floor
-  stays put and the lookback bounds the read (the safe default: Airbyte does not bound
-  how late a row commits).
+- **A settled floor** (DuckDB, PostgreSQL, when the stream promises its loader's lateness
+  with ``meta.keel.max_lateness_seconds``: every row commits within that long of its
+  extraction, clock skew included): the gate takes only rows extracted at least that long
+  ago, so when it runs every row at or below the batch's newest extraction has committed
+  and no late row can land there afterwards. Publishing such a batch moves the stream's
+  floor (``KEEL_WATERMARKS.SETTLED_AT``) up to that extraction; the next read starts at
+  ``max(watermark - lookback, floor)`` and, with the floor at the watermark, needs no
+  judged ids at all: a gate after a 10,000,000-row backfill reads the new rows alone.
+  Ids are still recorded and pruned by the lookback (transformations read a batch's rows
+  through them: keel.publish.transform). Without the promise the floor never moves and
+  the lookback bounds the read: the default, because Airbyte does not bound how late a
+  row commits.
 - **Change streams** (Snowflake): ``CREATE STREAM ... ON TABLE <raw> SHOW_INITIAL_ROWS =
   TRUE`` (:func:`create_stream_sql`), a standard stream because Airbyte's Append + Deduped
   table is updated in place (an update is a DELETE and an INSERT row in the stream,
@@ -77,7 +80,7 @@ class Scope:
     raw: tuple[str, str]
     lookback: dt.timedelta
     floor: dt.datetime | None = None  # KEEL_WATERMARKS.SETTLED_AT: no late row lands below
-    settles: bool = False  # the stream declares its loader's lateness (settle_seconds)
+    settles: bool = False  # the stream promises its loader's lateness (max_lateness_seconds)
 
     @classmethod
     def of(cls, stream: Stream, floor: dt.datetime | None = None) -> Scope:
@@ -87,7 +90,7 @@ class Scope:
             (stream.raw_schema, stream.table),
             dt.timedelta(hours=stream.keel.lookback_hours),
             floor,
-            bool(stream.keel.settle_seconds),
+            stream.keel.max_lateness_seconds is not None,
         )
 
     def lower(self, after: dt.datetime) -> dt.datetime:
@@ -95,10 +98,14 @@ class Scope:
         start = after - self.lookback
         return max(start, self.floor) if self.floor is not None else start
 
-    def next_floor(self, mark: dt.datetime) -> dt.datetime | None:
-        """The floor once a batch up to ``mark`` is published: ``mark`` when the gate
-        took only rows older than the declared lateness, else unchanged."""
-        return mark if self.settles else self.floor
+    def next_floor(self, upto: dt.datetime) -> dt.datetime | None:
+        """The floor once a batch whose newest extraction is ``upto`` is published: ``upto``
+        when the gate took only rows older than the promised lateness (every row at or
+        below it had committed; the watermark may be higher: a batch of late rows only),
+        else unchanged. It never moves down."""
+        if not self.settles:
+            return self.floor
+        return max(self.floor, upto) if self.floor is not None else upto
 
 
 def not_judged_sql(a: Adapter, scope: Scope, alias: str | None = None) -> str:
@@ -127,10 +134,9 @@ def record_sql(
 
 
 def prune_sql(a: Adapter, scope: Scope, mark: dt.datetime) -> str:
-    """Judged ids at or below the next window's lower bound can never be read again."""
-    floor = scope.next_floor(mark)
+    """Judged ids older than the next ``watermark - lookback`` can never be read again.
+    (The floor does not prune: a transformation reads its batch's rows through the ids.)"""
     below = mark - scope.lookback
-    below = max(below, floor) if floor is not None else below
     return (
         f"DELETE FROM {a.ops_table(ops.KEEL_JUDGED)} WHERE {a.ident('SOURCE')} = "
         f"{a.lit(scope.source)} AND {a.ident('STREAM')} = {a.lit(scope.stream)} "

@@ -85,8 +85,10 @@ def require_ops(a: Adapter, columns: Columns) -> None:
         )
 
 
-def read_watermarks(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], watermarks.Mark]:
-    return watermarks.read(a, sources)
+def read_watermarks(
+    a: Adapter, sources: Iterable[str], floors: bool = True
+) -> dict[tuple[str, str], watermarks.Mark]:
+    return watermarks.read(a, sources, floors)
 
 
 def pending_window(

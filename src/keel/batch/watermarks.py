@@ -8,8 +8,8 @@ stream's row and inserting the new one (portable: no upsert needed on any engine
 ``SETTLED_AT`` is the *floor* of the stream's next read (:class:`keel.batch.judged.Scope`):
 every RAW row extracted at or before it had committed when a published batch was gated,
 so no late row can land below it and the next batch reads no further back. It moves only
-when a stream declares its loader's lateness (``meta.keel.settle_seconds``); otherwise it
-stays where it was (``None``: the lookback alone bounds the read).
+when a stream promises its loader's lateness (``meta.keel.max_lateness_seconds``);
+otherwise it stays where it was (``None``: the lookback alone bounds the read).
 """
 
 from __future__ import annotations
@@ -34,15 +34,22 @@ class Mark:
     settled: dt.datetime | None = None
 
 
-def read(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], Mark]:
-    """Every stream's watermark of ``sources`` (one query)."""
+def read(a: Adapter, sources: Iterable[str], floors: bool = True) -> dict[tuple[str, str], Mark]:
+    """Every stream's watermark of ``sources`` (one query); ``floors=False``: without the
+    read floors (a caller that needs the watermark only and runs before ``keel apply``
+    may have added the column)."""
     names = ", ".join(a.lit(s) for s in sorted(set(sources)))
+    cols = ["SOURCE", "STREAM", "EXTRACTED_AT"] + (["SETTLED_AT"] if floors else [])
     rows = a.fetch(
-        f"SELECT {a.ident('SOURCE')}, {a.ident('STREAM')}, {a.ident('EXTRACTED_AT')}, "
-        f"{a.ident('SETTLED_AT')} FROM {a.ops_table(T)} WHERE {a.ident('SOURCE')} IN ({names})",
+        f"SELECT {', '.join(a.ident(c) for c in cols)} FROM {a.ops_table(T)} "
+        f"WHERE {a.ident('SOURCE')} IN ({names})",
         "watermarks",
     )
-    return {(s, t): Mark(w, utc(f)) for s, t, v, f in rows if (w := utc(v)) is not None}
+    return {
+        (r[0], r[1]): Mark(w, utc(r[3]) if floors else None)
+        for r in rows
+        if (w := utc(r[2])) is not None
+    }
 
 
 def read_one(a: Adapter, source: str, stream: str) -> Mark | None:
@@ -83,7 +90,7 @@ def move_sql(
 
 def rows(a: Adapter) -> list[dict[str, Any]]:
     """Every watermark with when it moved (the status page)."""
-    cols = ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT", "SETTLED_AT"]
+    cols = ["SOURCE", "STREAM", "EXTRACTED_AT", "UPDATED_AT"]
     result = a.fetch(
         f"SELECT {', '.join(a.ident(c) for c in cols)} FROM {a.ops_table(T)}", "status"
     )

@@ -107,13 +107,11 @@ def publish(
         scope = window.scope
         assert scope is not None
         if not a.change_streams:
-            # the batch's raw ids are judged, from the MERGE's snapshot (keel.batch.judged);
-            # a settled batch records none: the new floor leaves them all behind
-            if not scope.settles:
-                relation, where = relation_sql(a, layout.raw, window), window_sql(a, window)
-                a.execute(judged.record_sql(a, scope, batch.id, now, relation, where))
+            # the batch's raw ids are judged, from the MERGE's snapshot (keel.batch.judged)
+            relation, where = relation_sql(a, layout.raw, window), window_sql(a, window)
+            a.execute(judged.record_sql(a, scope, batch.id, now, relation, where))
             a.execute(judged.prune_sql(a, scope, mark))
-        floor = None if a.change_streams else scope.next_floor(mark)
+        floor = None if a.change_streams else scope.next_floor(batch.upto)
         for sql in watermarks.move_sql(a, layout.source, layout.stream, mark, batch.id, now, floor):
             a.execute(sql)
         if not a.caps.native_tags:

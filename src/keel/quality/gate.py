@@ -175,11 +175,12 @@ class GateRun:
         )
 
     def _settled(self, s: Stream) -> dt.datetime | None:
-        """The newest extraction time a batch takes now (``meta.keel.settle_seconds``): rows
-        emitted more recently wait for the next batch, so a loader committing rows a little
-        late does not change the batch between the gate and its publish (which would roll
-        the publish back, again and again under a steady load). None: no bound."""
-        settle = s.keel.settle_seconds
+        """The newest extraction time a batch takes now (``meta.keel.settle_seconds``, at
+        least ``max_lateness_seconds``): rows emitted more recently wait for the next batch,
+        so a loader committing rows a little late does not change the batch between the
+        gate and its publish (which would roll the publish back, again and again under a
+        steady load). None: no bound."""
+        settle = s.keel.wait_seconds
         if not settle or self.adapter.change_streams:  # a stream's batch is all it holds
             return None
         return self.now() - dt.timedelta(seconds=settle)

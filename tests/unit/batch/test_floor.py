@@ -39,10 +39,17 @@ def test_a_floor_at_the_watermark_reads_only_newer_rows_without_the_judged_ids()
     )
 
 
-def test_prune_follows_the_floor_a_settled_batch_moves() -> None:
+def test_the_floor_moves_to_the_newest_extraction_only_with_a_promise_and_never_down() -> None:
+    upto = W - HOUR
+    assert scope().next_floor(upto) is None
+    assert scope(W - 2 * HOUR).next_floor(upto) == W - 2 * HOUR
+    assert scope(settles=True).next_floor(upto) == upto
+    assert scope(W, settles=True).next_floor(upto) == W  # a batch of late rows only
+
+
+def test_prune_keeps_a_lookback_of_ids_whatever_the_floor() -> None:
+    """Transformations read a batch's rows through its judged ids: the floor prunes none."""
     a = DuckDBAdapter()
     mark = W + HOUR
-    assert prune_sql(a, scope(), mark).endswith("<= '2025-12-30T01:00:00+00:00'")
-    assert prune_sql(a, scope(settles=True), mark).endswith("<= '2026-01-02T01:00:00+00:00'")
-    # an earlier floor stays where it was until a settled batch moves it
-    assert prune_sql(a, scope(W, settles=False), mark).endswith("<= '2026-01-02T00:00:00+00:00'")
+    for s in (scope(), scope(W, settles=True)):
+        assert prune_sql(a, s, mark).endswith("<= '2025-12-30T01:00:00+00:00'")
