@@ -14,8 +14,11 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
+# Bytecode is compiled at install (dependencies and keel's own modules): where
+# PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile every module on every start.
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
+	.venv/bin/python -m compileall -q src >/dev/null
 	@touch $@
 
 sync: .venv/.synced

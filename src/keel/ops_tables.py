@@ -72,7 +72,14 @@ KEEL_STATE = OpsTable(
 )
 KEEL_WATERMARKS = OpsTable(
     "KEEL_WATERMARKS",
-    (("SOURCE", V), ("STREAM", V), ("EXTRACTED_AT", T), ("BATCH_ID", V), ("UPDATED_AT", T)),
+    (
+        ("SOURCE", V),
+        ("STREAM", V),
+        ("EXTRACTED_AT", T),
+        ("BATCH_ID", V),
+        ("UPDATED_AT", T),
+        ("SETTLED_AT", T),
+    ),
     ("SOURCE", "STREAM"),
 )
 KEEL_BATCHES = OpsTable(

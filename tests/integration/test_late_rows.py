@@ -147,3 +147,105 @@ def test_settle_keeps_the_newest_rows_for_the_next_batch(tmp_path: Path) -> None
     k.promote(now=lambda: later)
     assert k.published("companies") == [("c1",), ("c2",)]
     k.close()
+
+
+def _floor(k: Kit) -> list[tuple[Any, ...]]:
+    """(watermark, floor) as aware UTC datetimes (naive values from DuckDB are UTC)."""
+    from keel.batch.window import utc
+
+    found = k.rows(
+        'SELECT "EXTRACTED_AT", "SETTLED_AT" FROM "SOPHIA_OPS"."KEEL_WATERMARKS" '
+        "WHERE \"STREAM\" = 'companies'"
+    )
+    return [(utc(w), utc(f)) for w, f in found]
+
+
+def test_a_settled_batch_moves_the_floor_and_the_next_read_starts_at_the_watermark(
+    tmp_path: Path,
+) -> None:
+    """With a promised lateness (``max_lateness_seconds``) every row at or below a gated
+    batch's newest extraction had committed when it was gated: publishing it moves the
+    stream's floor there, and the next gate reads only rows extracted after the watermark
+    (no lookback, no anti-join with the judged ids). Ids are still recorded (transforms)."""
+    from tests.support.gatekit import NOW
+
+    spec = companies()
+    spec["meta"]["keel"]["max_lateness_seconds"] = 30
+    k = Kit(tmp_path, [spec])
+    first = NOW - dt.timedelta(hours=2)
+    ids = _land_at(
+        k, first, [{"id": "c1", "name": "one", "updated_at": T0}, {"id": "c2", "name": "two"}]
+    )
+    assert _status(k.promote()) == "promoted"
+    assert _floor(k) == [(first, first)]
+    assert sorted(r for r, _ in _judged(k)) == sorted(ids)
+
+    # a replacement of c1 (Append + Deduped) and a new key, both extracted later
+    second = first + dt.timedelta(minutes=10)
+    _land_at(
+        k,
+        second,
+        [
+            {"id": "c1", "name": "one, renamed", "updated_at": T0 + dt.timedelta(hours=1)},
+            {"id": "c3", "name": "three"},
+        ],
+    )
+    report = k.promote()
+    assert report.stream("companies").batch.rows == 2
+    assert k.published("companies", '"ID", "NAME"') == [
+        ("c1", "one, renamed"),
+        ("c2", "two"),
+        ("c3", "three"),
+    ]
+    assert _floor(k) == [(second, second)]
+    assert _status(k.promote()) == "empty"
+    k.close()
+
+
+def test_without_a_promised_lateness_the_floor_stays(tmp_path: Path) -> None:
+    """``settle_seconds`` alone delays rows; it promises nothing, so the floor stays."""
+    from tests.support.gatekit import NOW
+
+    spec = companies()
+    spec["meta"]["keel"]["settle_seconds"] = 30
+    k = Kit(tmp_path, [spec])
+    first = NOW - dt.timedelta(hours=2)
+    ids = _land_at(k, first, [{"id": "c1", "name": "one"}])
+    k.promote()
+    assert _floor(k) == [(first, None)]
+    assert [r for r, _ in _judged(k)] == ids
+    # a row committed hours late is still judged by the lookback
+    _land_at(k, first - dt.timedelta(hours=1), [{"id": "c2", "name": "two, late"}])
+    k.promote()
+    assert k.published("companies") == [("c1",), ("c2",)]
+    k.close()
+
+
+def test_a_batch_of_late_rows_moves_the_floor_only_to_its_newest_extraction(
+    tmp_path: Path,
+) -> None:
+    """The promise is made after a publish more recent than the promised lateness, and the
+    batch holds only late rows: the floor goes to the batch's newest extraction, not to the
+    watermark, so a row committed later but within the promise is still read."""
+    from tests.support.gatekit import NOW
+
+    k = Kit(tmp_path, [companies()])
+    recent = NOW - dt.timedelta(minutes=10)
+    _land_at(k, recent, [{"id": "c1", "name": "one"}])
+    k.promote()
+    early = NOW - dt.timedelta(hours=2)
+    _land_at(k, early, [{"id": "c0", "name": "zero, late"}])
+
+    spec = companies()
+    spec["meta"]["keel"]["max_lateness_seconds"] = 3600
+    k.write_contract([spec])
+    assert _status(k.promote()) == "promoted"
+    assert k.published("companies") == [("c0",), ("c1",)]
+    assert _floor(k) == [(recent, early)]
+
+    # extracted 20 minutes before now, committed now: within the promised hour
+    _land_at(k, NOW - dt.timedelta(minutes=20), [{"id": "c2", "name": "two"}])
+    later = NOW + dt.timedelta(hours=3)
+    assert _status(k.promote(now=lambda: later)) == "promoted"
+    assert k.published("companies") == [("c0",), ("c1",), ("c2",)]
+    k.close()

@@ -13,7 +13,21 @@ once and publish it at most once:
   (:func:`record_sql`) in the same snapshot as its MERGE, and prunes ids older than the
   new ``watermark - lookback`` (:func:`prune_sql`): they can never be read again. A
   blocked batch records nothing, so its rows stay pending. The read costs the lookback
-  range plus the stream's judged ids, never a scan of the whole table.
+  range plus the stream's judged ids, never a scan of the whole table. Rows extracted
+  after the watermark were never judged (every judged id is at or below the watermark
+  of the batch that took it), so only ``(watermark - lookback, watermark]`` needs the ids.
+- **A settled floor** (DuckDB, PostgreSQL, when the stream promises its loader's lateness
+  with ``meta.keel.max_lateness_seconds``: every row commits within that long of its
+  extraction, clock skew included): the gate takes only rows extracted at least that long
+  ago, so when it runs every row at or below the batch's newest extraction has committed
+  and no late row can land there afterwards. Publishing such a batch moves the stream's
+  floor (``KEEL_WATERMARKS.SETTLED_AT``) up to that extraction; the next read starts at
+  ``max(watermark - lookback, floor)`` and, with the floor at the watermark, needs no
+  judged ids at all: a gate after a 10,000,000-row backfill reads the new rows alone.
+  Ids are still recorded and pruned by the lookback (transformations read a batch's rows
+  through them: keel.publish.transform). Without the promise the floor never moves and
+  the lookback bounds the read: the default, because Airbyte does not bound how late a
+  row commits.
 - **Change streams** (Snowflake): ``CREATE STREAM ... ON TABLE <raw> SHOW_INITIAL_ROWS =
   TRUE`` (:func:`create_stream_sql`), a standard stream because Airbyte's Append + Deduped
   table is updated in place (an update is a DELETE and an INSERT row in the stream,
@@ -65,15 +79,33 @@ class Scope:
     stream: str
     raw: tuple[str, str]
     lookback: dt.timedelta
+    floor: dt.datetime | None = None  # KEEL_WATERMARKS.SETTLED_AT: no late row lands below
+    settles: bool = False  # the stream promises its loader's lateness (max_lateness_seconds)
 
     @classmethod
-    def of(cls, stream: Stream) -> Scope:
+    def of(cls, stream: Stream, floor: dt.datetime | None = None) -> Scope:
         return cls(
             stream.source,
             stream.name,
             (stream.raw_schema, stream.table),
             dt.timedelta(hours=stream.keel.lookback_hours),
+            floor,
+            stream.keel.max_lateness_seconds is not None,
         )
+
+    def lower(self, after: dt.datetime) -> dt.datetime:
+        """Where the read of a batch after watermark ``after`` starts (exclusive)."""
+        start = after - self.lookback
+        return max(start, self.floor) if self.floor is not None else start
+
+    def next_floor(self, upto: dt.datetime) -> dt.datetime | None:
+        """The floor once a batch whose newest extraction is ``upto`` is published: ``upto``
+        when the gate took only rows older than the promised lateness (every row at or
+        below it had committed; the watermark may be higher: a batch of late rows only),
+        else unchanged. It never moves down."""
+        if not self.settles:
+            return self.floor
+        return max(self.floor, upto) if self.floor is not None else upto
 
 
 def not_judged_sql(a: Adapter, scope: Scope, alias: str | None = None) -> str:
@@ -102,11 +134,13 @@ def record_sql(
 
 
 def prune_sql(a: Adapter, scope: Scope, mark: dt.datetime) -> str:
-    """Judged ids below the next window's lower bound can never be read again."""
+    """Judged ids older than the next ``watermark - lookback`` can never be read again.
+    (The floor does not prune: a transformation reads its batch's rows through the ids.)"""
+    below = mark - scope.lookback
     return (
         f"DELETE FROM {a.ops_table(ops.KEEL_JUDGED)} WHERE {a.ident('SOURCE')} = "
         f"{a.lit(scope.source)} AND {a.ident('STREAM')} = {a.lit(scope.stream)} "
-        f"AND {a.ident('EXTRACTED_AT')} <= {a.lit(mark - scope.lookback)}"
+        f"AND {a.ident('EXTRACTED_AT')} <= {a.lit(below)}"
     )
 
 

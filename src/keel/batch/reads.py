@@ -16,13 +16,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from keel import ops_tables as ops
 from keel.adapters import tag_store
 from keel.adapters.base import Adapter
 from keel.batch import watermarks
+from keel.batch.judged import Scope
 from keel.batch.window import EXTRACTED_AT, RAW_ID, Window, relation_sql, utc, window_sql
 from keel.errors import QualityError
+
+if TYPE_CHECKING:
+    from keel.project.loader import Stream
 
 Columns = dict[tuple[str, str], list[tuple[str, str]]]  # (SCHEMA, TABLE) -> [(COLUMN, type)]
 
@@ -80,8 +85,19 @@ def require_ops(a: Adapter, columns: Columns) -> None:
         )
 
 
-def read_watermarks(a: Adapter, sources: Iterable[str]) -> dict[tuple[str, str], dt.datetime]:
-    return watermarks.read(a, sources)
+def read_watermarks(
+    a: Adapter, sources: Iterable[str], floors: bool = True
+) -> dict[tuple[str, str], watermarks.Mark]:
+    return watermarks.read(a, sources, floors)
+
+
+def pending_window(
+    stream: Stream, mark: watermarks.Mark | None, upto: dt.datetime | None, scoped: bool = True
+) -> Window:
+    """The window of a stream's pending rows after its watermark ``mark``: scoped (late
+    rows, judged ids, the settled floor: :class:`keel.batch.judged.Scope`) unless not."""
+    scope = Scope.of(stream, mark.settled if mark else None) if scoped else None
+    return Window(mark.at if mark else None, upto, scope)
 
 
 @dataclass(frozen=True)

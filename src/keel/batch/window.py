@@ -63,7 +63,8 @@ class Window:
 
     With a ``scope`` (what the gate and publish use) the window holds the stream's pending
     rows: see :class:`Scope`. ``after`` stays the watermark (it names the batch); the
-    lower bound of the read is ``after - scope.lookback``."""
+    lower bound of the read is ``after - scope.lookback``, or the stream's settled floor
+    when that is later (:meth:`Scope.lower`)."""
 
     after: dt.datetime | None
     upto: dt.datetime | None = None
@@ -138,12 +139,15 @@ def window_sql(a: Adapter, window: Window, alias: str | None = None) -> str:
         return stream_pending_sql(a, alias)
     col = a.ident(alias, EXTRACTED_AT) if alias else a.ident(EXTRACTED_AT)
     parts = []
+    judged = scope is not None  # whether the read reaches rows a publish may have taken
     if window.after is not None:
-        lower = window.after - scope.lookback if scope is not None else window.after
+        lower = scope.lower(window.after) if scope is not None else window.after
         parts.append(f"{col} > {a.lit(lower)}")
+        # only rows at or below the watermark can have been judged (keel.batch.judged)
+        judged = judged and lower < window.after
     if window.upto is not None:
         parts.append(f"{col} <= {a.lit(window.upto)}")
-    if scope is not None:
+    if scope is not None and judged:
         parts.append(not_judged_sql(a, scope, alias))
     return " AND ".join(parts) or "1 = 1"
 

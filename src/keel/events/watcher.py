@@ -121,8 +121,10 @@ class ChangeWatcher:
                 observe(w, landed, self.clock())
                 continue
             if not w.seen:  # start from the watermarks: rows after them are pending
-                marks = reads.read_watermarks(a, {name})
-                w.seen = {s.table: marks.get((s.source, s.name)) for s in streams}
+                marks = reads.read_watermarks(a, {name}, floors=False)
+                w.seen = {
+                    s.table: m.at if (m := marks.get((s.source, s.name))) else None for s in streams
+                }
             parts = []
             for s in streams:
                 after = w.seen.get(s.table)
@@ -159,7 +161,7 @@ class ChangeWatcher:
         service.metrics.inc("keel_publish_rows_total", float(outcome.published_rows))
         service.metrics.published(outcome.gate, dt.datetime.now(dt.UTC))
         service.last_outcome[name] = outcome
-        settles = any(s.keel.settle_seconds for s in service.ctx.project.streams_of(name))
+        settles = any(s.keel.wait_seconds for s in service.ctx.project.streams_of(name))
         if settles and outcome.published_rows:
             # rows still inside settle_seconds waited for a later batch: look again after
             # max_wait even if nothing new lands (a quiet tail is not left to the fallback)

@@ -216,8 +216,16 @@ class KeelMeta(Strict):
     lookback_hours: float = Field(default=72.0, gt=0)
     # rows extracted in the last settle_seconds wait for the next batch (late commits)
     settle_seconds: float = Field(default=0.0, ge=0)
+    # a promise about the loader: it commits every row within this many seconds of its
+    # _AIRBYTE_EXTRACTED_AT (clock skew included); the read floor moves (docs/batches.md)
+    max_lateness_seconds: float | None = Field(default=None, gt=0)
     # rows whose _AIRBYTE_META.changes is not empty (a value the loader nulled or cut)
     on_meta_changes: OnMetaChanges = "warn"
+
+    @property
+    def wait_seconds(self) -> float:
+        """How long ago a row must have been extracted for a batch to take it."""
+        return max(self.settle_seconds, self.max_lateness_seconds or 0.0)
 
     @field_validator("primary_key", mode="before")
     @classmethod

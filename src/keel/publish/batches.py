@@ -14,8 +14,7 @@ from typing import Any
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch import batches, reads
-from keel.batch.judged import Scope
-from keel.batch.window import Window, batch_id, utc
+from keel.batch.window import batch_id, utc
 from keel.errors import KeelError
 from keel.project.loader import Project
 from keel.project.tests_spec import did_you_mean
@@ -69,7 +68,7 @@ def list_batches(
             s.key,
             (s.raw_schema, s.table),
             # a listing never creates Snowflake's streams: it counts after the watermark there
-            Window(marks.get((s.source, s.name)), None, None if a.change_streams else Scope.of(s)),
+            reads.pending_window(s, marks.get((s.source, s.name)), None, not a.change_streams),
         )
         for s in streams
         if (s.raw_schema, s.table) in columns

@@ -1,4 +1,4 @@
-"""The statements that publish a batch: DDL for the promoted table, MERGE, watermark and
+"""The statements that publish a batch: DDL for the promoted table, MERGE and
 tags, and the quarantined rows (stored by :mod:`keel.batch.quarantine`).
 
 - :func:`ddl_sql`: create ``<SOURCE>_DATA.<STREAM>`` like the RAW table when missing,
@@ -9,9 +9,9 @@ tags, and the quarantined rows (stored by :mod:`keel.batch.quarantine`).
   (:func:`keel.batch.window.wins_sql`), delete a key the source marks deleted. Rows
   quarantined for this batch are left out *after* deduplication, so an older version
   of a quarantined key never slips in.
-- :func:`watermark_sql`, :func:`tag_sqls`: more of the publish transaction (the batch's
-  decision and its quarantined rows are their stores': :mod:`keel.batch.batches`,
-  :mod:`keel.batch.quarantine`).
+- :func:`tag_sqls`: more of the publish transaction (the watermark, the batch's decision
+  and its quarantined rows are their stores': :mod:`keel.batch.watermarks`,
+  :mod:`keel.batch.batches`, :mod:`keel.batch.quarantine`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from keel.adapters.base import Adapter
-from keel.batch import quarantine, watermarks
+from keel.batch import quarantine
 from keel.batch.quarantine import QuarantineRow
 from keel.batch.window import DEL, RAW_ID, Layout, Window, dedup_sql, keys_equal, wins_sql
 from keel.resources import TagKey
@@ -65,16 +65,6 @@ def window_count_sql(a: Adapter, layout: Layout, window: Window) -> str:
     from keel.batch.window import window_sql
 
     return f"SELECT COUNT(*) FROM {a.ident(*layout.raw)} WHERE {window_sql(a, window)}"
-
-
-def watermark_read_sql(a: Adapter, layout: Layout) -> str:
-    return watermarks.read_one_sql(a, layout.source, layout.stream)
-
-
-def watermark_sql(
-    a: Adapter, layout: Layout, upto: dt.datetime, batch_id: str, now: dt.datetime
-) -> list[str]:
-    return watermarks.move_sql(a, layout.source, layout.stream, upto, batch_id, now)
 
 
 def promoted_tags(

@@ -30,10 +30,10 @@ from dataclasses import replace
 from typing import Any
 
 from keel.adapters.base import Adapter
-from keel.batch import batches, judged
+from keel.batch import batches, judged, watermarks
 from keel.batch import quarantine as quarantine_store
 from keel.batch.judged import Scope
-from keel.batch.window import Layout, Window, relation_sql, utc, window_sql
+from keel.batch.window import Layout, Window, relation_sql, window_sql
 from keel.errors import KeelError
 from keel.project.loader import Project, tag_json
 from keel.publish import merge
@@ -71,7 +71,6 @@ def publish(
     layout, report, batch = v.layout, v.report, v.report.batch
     if layout is None or batch is None or batch.upto is None:
         raise KeelError(f"{v.stream.key} has no batch to publish")  # pragma: no cover
-    window = Window(batch.after, batch.upto, Scope.of(v.stream))
     # late rows may all be older than the watermark: it never moves back
     mark = max(batch.after, batch.upto) if batch.after is not None else batch.upto
     now = run.now()
@@ -99,18 +98,20 @@ def publish(
             # table) and rebuild its masking view over the new columns
             for sql in a.masking_sql(*layout.data):
                 a.execute(sql)
-        _verify(a, v, window)
+        window = _verify(a, v)
         quarantined = 0
         if quarantine and v.builder is not None:
             quarantined = _quarantine(run, v, now)
         a.execute(merge.merge_sql(a, _target(a, layout), window, batch.id if quarantined else None))
+        scope = window.scope
+        assert scope is not None
         if not a.change_streams:
             # the batch's raw ids are judged, from the MERGE's snapshot (keel.batch.judged)
-            scope = Scope.of(v.stream)
             relation, where = relation_sql(a, layout.raw, window), window_sql(a, window)
             a.execute(judged.record_sql(a, scope, batch.id, now, relation, where))
             a.execute(judged.prune_sql(a, scope, mark))
-        for sql in merge.watermark_sql(a, layout, mark, batch.id, now):
+        floor = None if a.change_streams else scope.next_floor(batch.upto)
+        for sql in watermarks.move_sql(a, layout.source, layout.stream, mark, batch.id, now, floor):
             a.execute(sql)
         if not a.caps.native_tags:
             for sql in tag_sql:
@@ -136,11 +137,13 @@ def _target(a: Adapter, layout: Layout) -> Layout:
     return replace(layout, data=a.published_relation(*layout.data))
 
 
-def _verify(a: Adapter, v: Verdict, window: Window) -> None:
+def _verify(a: Adapter, v: Verdict) -> Window:
+    """The batch's window, read again in the publish snapshot; refuses a stale batch."""
     layout, batch = v.layout, v.report.batch
     assert layout is not None and batch is not None
-    found = a.fetch(merge.watermark_read_sql(a, layout), "watermarks")
-    mark = utc(found[0][0]) if found else None
+    found = watermarks.read_one(a, layout.source, layout.stream)
+    mark = found.at if found else None
+    window = Window(batch.after, batch.upto, Scope.of(v.stream, found.settled if found else None))
     relation, where = relation_sql(a, layout.raw, window), window_sql(a, window)
     count, digest = judged.fingerprint(
         a.fetch(judged.fingerprint_sql(a, relation, where), "probe")[0]
@@ -152,6 +155,7 @@ def _verify(a: Adapter, v: Verdict, window: Window) -> None:
             f"{mark} vs {batch.after}, {count} rows vs {batch.rows}); nothing was "
             "published. Run keel promote again."
         )
+    return window
 
 
 def _quarantine(run: GateRun, v: Verdict, now: dt.datetime) -> int:

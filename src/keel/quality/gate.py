@@ -35,7 +35,7 @@ from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.batch import judged, reads
 from keel.batch.judged import Scope
-from keel.batch.window import Layout, Window, batch_id
+from keel.batch.window import Layout, batch_id
 from keel.errors import KeelError, Problem, QualityError
 from keel.project.loader import Project, Stream
 from keel.project.tests_spec import did_you_mean, parse_relation
@@ -163,7 +163,7 @@ class GateRun:
                 (
                     s.key,
                     (s.raw_schema, s.table),
-                    Window(marks.get((s.source, s.name)), self._settled(s), Scope.of(s)),
+                    reads.pending_window(s, marks.get((s.source, s.name)), self._settled(s)),
                 )
                 for s in landed
             ],
@@ -175,11 +175,12 @@ class GateRun:
         )
 
     def _settled(self, s: Stream) -> dt.datetime | None:
-        """The newest extraction time a batch takes now (``meta.keel.settle_seconds``): rows
-        emitted more recently wait for the next batch, so a loader committing rows a little
-        late does not change the batch between the gate and its publish (which would roll
-        the publish back, again and again under a steady load). None: no bound."""
-        settle = s.keel.settle_seconds
+        """The newest extraction time a batch takes now (``meta.keel.settle_seconds``, at
+        least ``max_lateness_seconds``): rows emitted more recently wait for the next batch,
+        so a loader committing rows a little late does not change the batch between the
+        gate and its publish (which would roll the publish back, again and again under a
+        steady load). None: no bound."""
+        settle = s.keel.wait_seconds
         if not settle or self.adapter.change_streams:  # a stream's batch is all it holds
             return None
         return self.now() - dt.timedelta(seconds=settle)
