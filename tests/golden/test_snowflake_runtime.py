@@ -37,6 +37,7 @@ def wh(tmp_path: Path) -> Warehouse:
     for statement in a.bootstrap_sql():
         a.execute(statement)
     wh.log.entries.clear()
+    wh.log.threads.clear()
     return wh
 
 

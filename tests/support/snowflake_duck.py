@@ -127,11 +127,23 @@ class Log:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.entries: list[tuple[str, tuple[Any, ...]]] = []
+        self.threads: list[int] = []  # the thread that sent each entry
 
     @property
     def statements(self) -> list[str]:
         with self.lock:
             return [sql for sql, _ in self.entries]
+
+    def statements_of(self, thread: int) -> list[str]:
+        """What one thread sent (``keel serve`` runs its alert outbox beside the workers)."""
+        with self.lock:
+            return [
+                sql for (sql, _), t in zip(self.entries, self.threads, strict=True) if t == thread
+            ]
+
+    def thread_of(self, index: int) -> int:
+        with self.lock:
+            return self.threads[index]
 
 
 class Cursor:
@@ -143,6 +155,7 @@ class Cursor:
     def execute(self, sql: str, params: Any = None) -> Cursor:
         with self.conn.log.lock:
             self.conn.log.entries.append((sql, tuple(params or ())))
+            self.conn.log.threads.append(threading.get_ident())
         if self.conn.refuse is not None and self.conn.refuse.search(sql):
             raise SnowflakeError("Statement reached its statement or warehouse timeout")
         for pattern, message in REFUSED:
