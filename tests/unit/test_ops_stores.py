@@ -27,14 +27,15 @@ STORES = {
     "KEEL_STATE": "ingest/state_store.py",
     "KEEL_TRANSFORMS": "publish/transform.py",
     "KEEL_JUDGED": "batch/judged.py",
+    "KEEL_ROLES": "adapters/role_store.py",
+    "KEEL_GRANTS": "adapters/role_store.py",
+    "KEEL_ROLE_MEMBERS": "adapters/role_store.py",
 }
 
 # tables without a store yet, with every module that touches them today: the set may
 # shrink, never grow. KEEL_BATCHES and KEEL_QUARANTINE wait for the batch identity
 # change (issue 14: a store in batch/ holding the batch row's insert/replace, the list
-# for `keel batches` and the status page, and the quarantine rows); the governance
-# record (roles, grants, memberships on engines that only record them) for a store
-# beside the adapters.
+# for `keel batches` and the status page, and the quarantine rows).
 PENDING = {
     "KEEL_BATCHES": {
         "events/app.py",
@@ -45,18 +46,6 @@ PENDING = {
         "quality/record.py",
     },
     "KEEL_QUARANTINE": {"publish/merge.py", "publish/promote.py"},
-    "KEEL_GRANTS": {
-        "adapters/base.py",
-        "adapters/postgres_catalog.py",
-        "adapters/postgres_masking.py",
-        "ingest/engine_pg.py",
-    },
-    "KEEL_ROLES": {"adapters/base.py"},
-    "KEEL_ROLE_MEMBERS": {
-        "adapters/base.py",
-        "adapters/postgres_catalog.py",
-        "adapters/postgres_sql.py",
-    },
 }
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from keel import ops_tables as ops
+from keel.adapters import role_store
 from keel.ingest import schema as S
 from keel.ingest.engine import BATCH_VIEW, SEQ_COLUMN, STAGE_TABLE, DuckDBEngine
 from keel.sql import POSTGRES, Dialect
@@ -151,10 +151,9 @@ class PostgresEngine(DuckDBEngine):
             raise
 
     def _has_policies(self) -> bool:
-        """Whether keel's apply created KEEL_GRANTS, where column policies are recorded."""
+        """Whether keel's apply created the table where column policies are recorded."""
         if self._policies is None:
-            name = self.lit(self.ident(ops.OPS_SCHEMA, ops.KEEL_GRANTS.name))
-            self._policies = bool(self.fetch(f"SELECT to_regclass({name}) IS NOT NULL")[0][0])
+            self._policies = role_store.policies_table_exists(self.adapter)
         return self._policies
 
     def widen_column(self, schema: str, table: str, column: str, kind: str) -> None:
