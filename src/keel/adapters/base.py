@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel import ops_tables as ops
 from keel.adapters import role_store, tag_store
@@ -24,6 +24,9 @@ from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.resources import ActualState, Grant, TagKey
 from keel.sql import DUCKDB, Dialect, quote
+
+if TYPE_CHECKING:
+    from keel.adapters.raw import RawSql
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,19 @@ class Adapter(BoundStatements, ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @contextlib.contextmanager
+    def translated(self, sql: str) -> Iterator[None]:
+        """Driver calls made for ``sql`` inside: the driver's error leaves as the engine's
+        WarehouseError (the one translation; ``execute`` and ``fetch`` use it too)."""
+        yield
+
+    def raw_writer(self) -> RawSql:
+        """The RAW writer's engine SQL on this connection (:mod:`keel.adapters.raw`)."""
+        raise WarehouseError(
+            f"keel ingest writes into DuckDB or PostgreSQL; on {self.name} Airbyte loads the "
+            "_RAW schemas and keel gates what it wrote"
+        )
 
     def fork(self) -> Adapter:
         """A second, independent connection to the same warehouse (for a worker thread):
