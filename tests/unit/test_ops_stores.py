@@ -29,30 +29,15 @@ STORES = {
     "KEEL_JUDGED": "batch/judged.py",
     "KEEL_BATCHES": "batch/batches.py",
     "KEEL_QUARANTINE": "batch/quarantine.py",
+    "KEEL_ROLES": "adapters/role_store.py",
+    "KEEL_GRANTS": "adapters/role_store.py",
+    "KEEL_ROLE_MEMBERS": "adapters/role_store.py",
 }
 
 # a bare name that is not the table: (table, module) -> why. Only a string that is exactly
 # the name is let through there; SQL naming the table in that module still counts.
 NOT_THE_TABLE = {
     ("KEEL_BATCHES", "publish/transform.py"): "the transformation's environment variable",
-}
-
-# tables without a store yet, with every module that touches them today: the set may
-# shrink, never grow. The governance record (roles, grants, memberships on engines that
-# only record them) waits for a store beside the adapters.
-PENDING = {
-    "KEEL_GRANTS": {
-        "adapters/base.py",
-        "adapters/postgres_catalog.py",
-        "adapters/postgres_masking.py",
-        "ingest/engine_pg.py",
-    },
-    "KEEL_ROLES": {"adapters/base.py"},
-    "KEEL_ROLE_MEMBERS": {
-        "adapters/base.py",
-        "adapters/postgres_catalog.py",
-        "adapters/postgres_sql.py",
-    },
 }
 
 
@@ -116,14 +101,8 @@ def test_every_store_names_a_declared_table() -> None:
     assert set(STORES) <= ops.OPS_TABLE_NAMES
 
 
-def test_every_declared_table_has_a_store_or_is_listed_as_pending() -> None:
-    assert not set(STORES) & set(PENDING)
-    assert set(STORES) | set(PENDING) == ops.OPS_TABLE_NAMES
-
-
-@pytest.mark.parametrize("table", sorted(PENDING))
-def test_a_table_without_a_store_spreads_no_further(table: str) -> None:
-    assert touching(table) <= PENDING[table]
+def test_every_declared_table_has_a_store() -> None:
+    assert set(STORES) == ops.OPS_TABLE_NAMES
 
 
 def test_the_check_sees_sql_text_and_references_but_not_docs(tmp_path: Path) -> None:

@@ -15,15 +15,18 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel import ops_tables as ops
-from keel.adapters import tag_store
+from keel.adapters import role_store, tag_store
 from keel.adapters.bound import _NOW, BoundStatements
 from keel.errors import WarehouseError
 from keel.plan.model import Change
 from keel.resources import ActualState, Grant, TagKey
 from keel.sql import DUCKDB, Dialect, quote
+
+if TYPE_CHECKING:
+    from keel.adapters.raw import RawSql
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,19 @@ class Adapter(BoundStatements, ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @contextlib.contextmanager
+    def translated(self, sql: str) -> Iterator[None]:
+        """Driver calls made for ``sql`` inside: the driver's error leaves as the engine's
+        WarehouseError (the one translation; ``execute`` and ``fetch`` use it too)."""
+        yield
+
+    def raw_writer(self) -> RawSql:
+        """The RAW writer's engine SQL on this connection (:mod:`keel.adapters.raw`)."""
+        raise WarehouseError(
+            f"keel ingest writes into DuckDB or PostgreSQL; on {self.name} Airbyte loads the "
+            "_RAW schemas and keel gates what it wrote"
+        )
 
     def fork(self) -> Adapter:
         """A second, independent connection to the same warehouse (for a worker thread):
@@ -319,34 +335,17 @@ class Adapter(BoundStatements, ABC):
         return [tag_store.record_sql(self, key, value, _NOW)]
 
     def role_sql(self, change: Change) -> Change:
-        sql = self._upsert(
-            ops.KEEL_ROLES,
-            {"ROLE_NAME": change.object, "COMMENT": change.after, "UPDATED_AT": _NOW},
+        return change.with_sql(
+            [role_store.role_sql(self, change.object, change.after)], NOT_ENFORCED
         )
-        return change.with_sql([sql], NOT_ENFORCED)
 
     def membership_sql(self, change: Change, role: str, member: str, revoke: bool) -> Change:
-        ident = {"ROLE_NAME": role, "MEMBER": member}
-        sql = (
-            self._delete(ops.KEEL_ROLE_MEMBERS, ident)
-            if revoke
-            else self._upsert(ops.KEEL_ROLE_MEMBERS, {**ident, "UPDATED_AT": _NOW})
+        return change.with_sql(
+            [role_store.membership_sql(self, role, member, revoke)], NOT_ENFORCED
         )
-        return change.with_sql([sql], NOT_ENFORCED)
 
     def grant_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
-        ident = {
-            "ROLE_NAME": grant.role,
-            "PRIVILEGE": grant.privilege,
-            "OBJECT_TYPE": grant.target,
-            "OBJECT_NAME": grant.object_name,
-        }
-        sql = (
-            self._delete(ops.KEEL_GRANTS, ident)
-            if revoke
-            else self._upsert(ops.KEEL_GRANTS, {**ident, "UPDATED_AT": _NOW})
-        )
-        return change.with_sql([sql], NOT_ENFORCED)
+        return change.with_sql([role_store.grant_sql(self, grant, revoke)], NOT_ENFORCED)
 
     # ---- ops tables --------------------------------------------------------------------
 
@@ -362,26 +361,8 @@ class Adapter(BoundStatements, ABC):
 
     def read_recorded_governance(self, state: ActualState, roles: set[str]) -> None:
         """Roles, grants and memberships recorded in SOPHIA_OPS (engines that do not enforce)."""
-        if not {"KEEL_ROLES", "KEEL_GRANTS", "KEEL_ROLE_MEMBERS"} <= state.ops_tables:
-            return
-        for (name,) in self.fetch(
-            f"SELECT {self.ident('ROLE_NAME')} FROM {self.ops_table(ops.KEEL_ROLES)}", "roles"
-        ):
-            state.roles.add(name)
-        cols = ", ".join(
-            self.ident(c) for c in ("ROLE_NAME", "PRIVILEGE", "OBJECT_TYPE", "OBJECT_NAME")
-        )
-        for r, p, t, o in self.fetch(
-            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_GRANTS)}", "grants"
-        ):
-            state.grants.add(Grant(r, p, t, o))
-        cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "MEMBER"))
-        from keel.resources import Membership
-
-        for r, m in self.fetch(
-            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_ROLE_MEMBERS)}", "roles"
-        ):
-            state.memberships.add(Membership(r, m))
+        if role_store.present(state):
+            role_store.read_all(self, state)
 
     def read_recorded_tags(self, state: ActualState) -> None:
         if not tag_store.present(state):

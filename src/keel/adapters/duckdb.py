@@ -9,13 +9,16 @@ import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter, Capabilities
 from keel.errors import WarehouseError, WarehouseLockedError
 from keel.resources import ActualState, TableInfo
 from keel.sql import DUCKDB
+
+if TYPE_CHECKING:
+    from keel.adapters.duckdb_raw import DuckDBRaw
 
 _LOCK = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
@@ -80,41 +83,38 @@ class DuckDBAdapter(Adapter):
         self.path = path
         self.conn = connection if connection is not None else connect(path)
 
-    def execute(self, sql: str) -> None:
+    @contextlib.contextmanager
+    def translated(self, sql: str) -> Iterator[None]:
         import duckdb
 
         try:
-            self.conn.execute(sql)
+            yield
         except duckdb.Error as exc:
-            raise WarehouseError(
-                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
-            ) from exc
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise WarehouseError(f"DuckDB refused: {first}\n  SQL: {sql[:500]}") from exc
+
+    def execute(self, sql: str) -> None:
+        with self.translated(sql):
+            self.conn.execute(sql)
 
     def fetch(self, sql: str, kind: str = "data") -> list[tuple[Any, ...]]:
-        import duckdb
-
         self.queries[kind] += 1
-        try:
+        with self.translated(sql):
             return list(self.conn.execute(sql).fetchall())
-        except duckdb.Error as exc:
-            raise WarehouseError(
-                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
-            ) from exc
 
     def fetch_bound(
         self, sql: str, params: Sequence[object], kind: str = "data"
     ) -> list[tuple[Any, ...]]:
         """DuckDB binds ``?`` parameters (its Python API's ``execute(query, parameters)``)."""
-        import duckdb
-
         self.queries[kind] += 1
-        try:
+        with self.translated(sql):
             cursor = self.conn.execute(sql, list(params))
             return list(cursor.fetchall()) if cursor.description else []
-        except duckdb.Error as exc:
-            raise WarehouseError(
-                f"DuckDB refused: {str(exc).splitlines()[0]}\n  SQL: {sql[:500]}"
-            ) from exc
+
+    def raw_writer(self) -> DuckDBRaw:
+        from keel.adapters.duckdb_raw import DuckDBRaw
+
+        return DuckDBRaw(self)
 
     def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
         """Independent reads run on two cursors in parallel (DuckDB releases the GIL)."""

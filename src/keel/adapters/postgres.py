@@ -17,6 +17,8 @@ The adapter is split by concern, one class per module, each building on the last
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel.adapters.base import Capabilities
@@ -33,6 +35,8 @@ from keel.sql import POSTGRES
 
 if TYPE_CHECKING:
     import psycopg
+
+    from keel.adapters.postgres_raw import PostgresRaw
 
 __all__ = ["PRIVILEGES", "PostgresAdapter", "ServerState", "grants_from_catalog", "pg_type"]
 
@@ -120,22 +124,28 @@ class PostgresAdapter(PostgresRuntime, PostgresMasking):
         message = (diag.message_primary if diag else None) or str(exc).splitlines()[0]
         return WarehouseError(f"PostgreSQL refused: {self._scrub(message)}\n  SQL: {sql[:500]}")
 
-    def execute(self, sql: str) -> None:
+    @contextlib.contextmanager
+    def translated(self, sql: str) -> Iterator[None]:
         import psycopg
 
         try:
-            self.conn.execute(sql.encode())
+            yield
         except psycopg.Error as exc:
             raise self._refused(exc, sql) from exc
+
+    def execute(self, sql: str) -> None:
+        with self.translated(sql):
+            self.conn.execute(sql.encode())
 
     def fetch(self, sql: str, kind: str = "data") -> list[tuple[Any, ...]]:
-        import psycopg
-
         self.queries[kind] += 1
-        try:
+        with self.translated(sql):
             return list(self.conn.execute(sql.encode()).fetchall())
-        except psycopg.Error as exc:
-            raise self._refused(exc, sql) from exc
+
+    def raw_writer(self) -> PostgresRaw:
+        from keel.adapters.postgres_raw import PostgresRaw
+
+        return PostgresRaw(self)
 
     def begin(self) -> None:
         self.execute("BEGIN")

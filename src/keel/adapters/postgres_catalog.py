@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from keel import ops_tables as ops
+from keel.adapters import role_store
 from keel.adapters.base import Adapter
 from keel.adapters.postgres_state import (
     RELKINDS,
@@ -82,8 +83,7 @@ class PostgresCatalog(Adapter):
                 rows = estimates[(schema, table)]
                 state.tables[(schema, table)] = TableInfo(schema, table, cols, rows, "table")
         self.mark_ops(state)
-        records = {ops.KEEL_GRANTS.name, ops.KEEL_ROLE_MEMBERS.name}
-        recorded = self._read_recorded(seen, state) if records <= state.ops_tables else {}
+        recorded = self._read_recorded(seen, state) if role_store.policies_present(state) else {}
         seen.masked = set(seen.column_grants) | set(recorded)
         seen.recorded = recorded
         state.grants = grants_from_catalog(seen, schema_acl, table_acl, recorded)
@@ -209,20 +209,12 @@ class PostgresCatalog(Adapter):
     ) -> dict[ColKey, list[tuple[str, ...]]]:
         """keel's records: column policies, and memberships of members the server lacks."""
         recorded: dict[ColKey, list[tuple[str, ...]]] = {}
-        cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "PRIVILEGE", "OBJECT_NAME"))
-        for role, privilege, object_name in self.fetch(
-            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_GRANTS)} "
-            f"WHERE {self.ident('OBJECT_TYPE')} = {self.lit('COLUMNS')}",
-            "grants",
-        ):
+        for role, privilege, object_name in role_store.read_policies(self):
             schema, table, shown = split_columns_object(object_name)
             recorded.setdefault((role, privilege, schema, table), []).append(shown)
-        cols = ", ".join(self.ident(c) for c in ("ROLE_NAME", "MEMBER"))
-        for role, member in self.fetch(
-            f"SELECT {cols} FROM {self.ops_table(ops.KEEL_ROLE_MEMBERS)}", "roles"
-        ):
-            if member not in seen.server_roles:
-                state.memberships.add(Membership(role, member))
+        for m in role_store.read_memberships(self):
+            if m.member not in seen.server_roles:
+                state.memberships.add(m)
         return recorded
 
     def _kinds(self) -> str:

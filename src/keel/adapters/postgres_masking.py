@@ -30,8 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keel import ops_tables as ops
-from keel.adapters.bound import NOW
+from keel.adapters import role_store
 from keel.adapters.postgres_sql import PostgresSql
 from keel.adapters.postgres_state import (
     MASK_TEXT,
@@ -114,12 +113,6 @@ class PostgresMasking(PostgresSql):
         role, priv = grant.role, grant.privilege
         schema, table, shown = split_columns_object(grant.object_name)
         to = self._grantee(role)
-        ident = {
-            "ROLE_NAME": role,
-            "PRIVILEGE": priv,
-            "OBJECT_TYPE": "COLUMNS",
-            "OBJECT_NAME": grant.object_name,
-        }
         data = self._data(schema, table)
         exists = data in self.seen.relations
         existing = self.seen.columns.get(data, ())
@@ -128,7 +121,7 @@ class PostgresMasking(PostgresSql):
         self._note_policy((role, priv, schema, table), tuple(shown), revoke)
         on = f"ON TABLE {self.ident(*data)}"
         if revoke:
-            sql = [self._delete(ops.KEEL_GRANTS, ident)]
+            sql = [role_store.grant_sql(self, grant, True, role_store.COLUMNS)]
             if priv != "SELECT" or data == (schema, table):
                 if present:  # column privileges (hand-made, or another privilege's policy)
                     names = ", ".join(self.ident(c) for c in present)
@@ -138,7 +131,7 @@ class PostgresMasking(PostgresSql):
                 self.seen.relation_acl.get((schema, table), set()).discard((role, "SELECT"))
                 return change.with_sql(sql + self._serve_sql(schema, table, others))
             return change.with_sql(sql + self._unserve_sql(schema, table, role))
-        sql = [self._upsert(ops.KEEL_GRANTS, {**ident, "UPDATED_AT": NOW})]
+        sql = [role_store.grant_sql(self, grant, False, role_store.COLUMNS)]
         if not exists:
             return change.with_sql(
                 sql, f"{schema}.{table} does not exist yet: recorded, applied once it does"
@@ -313,12 +306,7 @@ class PostgresMasking(PostgresSql):
         and the view follows the table. Reads the policies, then the two relations (their
         kind, columns and ACL); empty when no policy covers the table."""
         recorded: dict[tuple[str, str, str, str], list[tuple[str, ...]]] = {}
-        for role, priv, name in self.fetch(
-            f"SELECT {self.ident('ROLE_NAME')}, {self.ident('PRIVILEGE')}, "
-            f"{self.ident('OBJECT_NAME')} FROM {self.ops_table(ops.KEEL_GRANTS)} "
-            f"WHERE {self.ident('OBJECT_TYPE')} = {self.lit('COLUMNS')}",
-            "grants",
-        ):
+        for role, priv, name in role_store.read_policies(self):
             s, t, shown = split_columns_object(name)
             if (s, t, priv) == (schema, table, "SELECT"):
                 recorded.setdefault((role, priv, s, t), []).append(shown)

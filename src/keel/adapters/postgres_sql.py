@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keel import ops_tables as ops
-from keel.adapters.bound import NOW
+from keel.adapters import role_store
 from keel.adapters.postgres_catalog import PostgresCatalog
 from keel.adapters.postgres_state import COMMENT_KIND, PRIVILEGES
 from keel.plan.model import Change
@@ -91,15 +91,14 @@ class PostgresSql(PostgresCatalog):
         """GRANT/REVOKE role TO member; a member missing on the server (SYSADMIN) is
         recorded in KEEL_ROLE_MEMBERS instead, and the note says so."""
         exists = member in self.seen.server_roles or member in self.seen.managed_roles
-        ident = {"ROLE_NAME": role, "MEMBER": member}
         if revoke:
-            sql = [self._delete(ops.KEEL_ROLE_MEMBERS, ident)]
+            sql = [role_store.membership_sql(self, role, member, revoke=True)]
             if exists:
                 sql.insert(0, f"REVOKE {self.ident(role)} FROM {self.ident(member)}")
             return change.with_sql(sql)
         if exists:
             return change.with_sql([f"GRANT {self.ident(role)} TO {self.ident(member)}"])
-        record = self._upsert(ops.KEEL_ROLE_MEMBERS, {**ident, "UPDATED_AT": NOW})
+        record = role_store.membership_sql(self, role, member, revoke=False)
         return change.with_sql(
             [record],
             f"role {member} does not exist on this server: skipped, recorded in SOPHIA_OPS "

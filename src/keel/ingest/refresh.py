@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from keel.adapters.raw import RawSql
 from keel.ingest import schema as S
-from keel.ingest.engine import DuckDBEngine
 
 FULL_REFRESH = "full_refresh"
 
 
-def generations(engine: DuckDBEngine, schema: str, tables: Sequence[str]) -> dict[str, int]:
+def generations(engine: RawSql, schema: str, tables: Sequence[str]) -> dict[str, int]:
     """The highest ``_AIRBYTE_GENERATION_ID`` of each table, in one query."""
     if not tables:
         return {}
@@ -37,7 +37,7 @@ def next_generation(sync_mode: str, current: int | None) -> int:
     return current or 0
 
 
-def drop_older(engine: DuckDBEngine, schema: str, table: str, generation: int) -> None:
+def drop_older(engine: RawSql, schema: str, table: str, generation: int) -> None:
     """After a successful full refresh: the previous generations' rows go, in one commit."""
     engine.begin()
     try:

@@ -5,7 +5,7 @@ table: column names upper case, ``integer`` -> NUMBER, ``number`` -> FLOAT,
 ``string`` with ``format: date-time`` -> TIMESTAMP_TZ, ``format: date`` -> DATE,
 ``boolean`` -> BOOLEAN, ``object``/``array``/unions -> VARIANT, anything else
 -> VARCHAR. keel uses the same mapping with portable type names (``JSON`` for
-VARIANT); each engine renders them (see :mod:`keel.ingest.engine`).
+VARIANT); each engine renders them (see :mod:`keel.adapters.raw`).
 
 Invariants:
 
@@ -28,30 +28,51 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+# the portable types and Airbyte's columns, declared where each engine renders them
+from keel.adapters.raw import (
+    AIRBYTE_COLUMNS as AIRBYTE_COLUMNS,
+)
+from keel.adapters.raw import (
+    BIGINT as BIGINT,
+)
+from keel.adapters.raw import (
+    BOOLEAN as BOOLEAN,
+)
+from keel.adapters.raw import (
+    DATE as DATE,
+)
+from keel.adapters.raw import (
+    DOUBLE as DOUBLE,
+)
+from keel.adapters.raw import (
+    EXTRACTED_AT as EXTRACTED_AT,
+)
+from keel.adapters.raw import (
+    GENERATION_ID as GENERATION_ID,
+)
+from keel.adapters.raw import (
+    JSON as JSON,
+)
+from keel.adapters.raw import (
+    META as META,
+)
+from keel.adapters.raw import (
+    RAW_ID as RAW_ID,
+)
+from keel.adapters.raw import (
+    TIMESTAMP as TIMESTAMP,
+)
+from keel.adapters.raw import (
+    TIMESTAMPTZ as TIMESTAMPTZ,
+)
+from keel.adapters.raw import (
+    TYPES as TYPES,
+)
+from keel.adapters.raw import (
+    VARCHAR as VARCHAR,
+)
 from keel.errors import IngestError
 
-VARCHAR = "VARCHAR"
-BIGINT = "BIGINT"
-DOUBLE = "DOUBLE"
-BOOLEAN = "BOOLEAN"
-DATE = "DATE"
-TIMESTAMP = "TIMESTAMP"
-TIMESTAMPTZ = "TIMESTAMPTZ"
-JSON = "JSON"
-
-TYPES = (VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP, TIMESTAMPTZ, JSON)
-
-# Airbyte's own columns, in the order the Snowflake destination creates them.
-RAW_ID = "_AIRBYTE_RAW_ID"
-EXTRACTED_AT = "_AIRBYTE_EXTRACTED_AT"
-META = "_AIRBYTE_META"
-GENERATION_ID = "_AIRBYTE_GENERATION_ID"
-AIRBYTE_COLUMNS: tuple[tuple[str, str], ...] = (
-    (RAW_ID, VARCHAR),
-    (EXTRACTED_AT, TIMESTAMPTZ),
-    (META, JSON),
-    (GENERATION_ID, BIGINT),
-)
 AIRBYTE_COLUMN_NAMES = frozenset(name for name, _ in AIRBYTE_COLUMNS)
 
 

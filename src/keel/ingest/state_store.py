@@ -2,9 +2,9 @@
 (source, stream) the connector's last committed STATE message and the number of
 records landed, written by the RAW writer in the same transaction as the records.
 
-The functions take the RAW writer's engine (:class:`keel.ingest.engine.DuckDBEngine`
-and its PostgreSQL subclass), which supplies quoting, the timestamp literal and
-execution. A STREAM of ``*`` holds a GLOBAL (or legacy) state.
+The functions take the RAW writer's engine SQL (:class:`keel.adapters.raw.RawSql`, which
+the adapter hands out), which supplies the adapter's quoting and execution and the
+engine's timestamp literal. A STREAM of ``*`` holds a GLOBAL (or legacy) state.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING
 from keel import ops_tables as ops
 
 if TYPE_CHECKING:
-    from keel.ingest.engine import DuckDBEngine
+    from keel.adapters.raw import RawSql
 
 T = ops.KEEL_STATE
 
 
-def ensure(e: DuckDBEngine) -> None:
+def ensure(e: RawSql) -> None:
     """Create the table when a first ingest runs before ``keel apply``."""
     e.ensure_schema(ops.OPS_SCHEMA)
-    e.run(ops.create_table_sql(T, e.dialect, e.norm, e.OPS_TYPES))
+    e.run(ops.create_table_sql(T, e.a.dialect, e.a.norm, e.ops_types))
 
 
-def read(e: DuckDBEngine, source: str) -> dict[str, tuple[str | None, int]]:
+def read(e: RawSql, source: str) -> dict[str, tuple[str | None, int]]:
     """Committed STATE JSON and record count per stream of ``source`` (one query)."""
     rows = e.fetch(
         f"SELECT {e.ident('STREAM')}, {e.ident('STATE')}, {e.ident('RECORDS')} "
@@ -36,7 +36,7 @@ def read(e: DuckDBEngine, source: str) -> dict[str, tuple[str | None, int]]:
 
 
 def upsert(
-    e: DuckDBEngine, source: str, stream: str, state: str | None, records: int, now: dt.datetime
+    e: RawSql, source: str, stream: str, state: str | None, records: int, now: dt.datetime
 ) -> None:
     """Store ``state`` (None keeps the stored one) and add ``records`` to the count
     (INSERT ... ON CONFLICT DO UPDATE, on both engines the RAW writer serves)."""

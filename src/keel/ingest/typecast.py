@@ -16,15 +16,15 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from keel.adapters.raw import RawSql
 from keel.errors import IngestError, KeelError, WarehouseError
-from keel.ingest.engine import DuckDBEngine
 from keel.ingest.schema import Column
 
 NULLED = {"change": "NULLED", "reason": "DESTINATION_TYPECAST_ERROR"}
 
 
 def null_unfit(
-    engine: DuckDBEngine,
+    engine: RawSql,
     buffer: list[dict[str, Any]],
     extra: list[tuple[float | None, str | None]],
     fixed: Collection[str | None],
@@ -58,7 +58,7 @@ def null_unfit(
 
 
 def explain(
-    engine: DuckDBEngine,
+    engine: RawSql,
     stream: str,
     key: Sequence[str],
     buffer: list[dict[str, Any]],

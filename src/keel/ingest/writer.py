@@ -27,7 +27,7 @@ Invariants, which the crash test checks by SIGKILL at random moments:
   there (:mod:`keel.ingest.typecast`), and the commit goes on.
 - **Append + Deduped** where the stream has a primary key: one row per key,
   the newest by cursor, then by extraction (set-based, see
-  :mod:`keel.ingest.engine`); plain append where it has none.
+  :mod:`keel.adapters.raw`); plain append where it has none.
 - Schema changes (CREATE/ALTER) run before the data transaction: on engines
   whose DDL auto-commits they cannot be atomic, and an added column without
   its rows is harmless.
@@ -44,11 +44,12 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from keel.adapters.base import Adapter
+from keel.adapters.duckdb import DuckDBAdapter
+from keel.adapters.raw import SEQ_COLUMN, RawSql
 from keel.errors import IngestError, WarehouseError
-from keel.ingest import refresh
+from keel.ingest import refresh, state_store
 from keel.ingest import schema as S
-from keel.ingest.engine import SEQ_COLUMN, DuckDBEngine
-from keel.ingest.engines import engine_for
 from keel.ingest.results import ProgressEvent, StreamResult
 from keel.ingest.schema import Column
 from keel.ingest.typecast import explain, null_unfit
@@ -101,8 +102,8 @@ class _Stream:
 class RawWriter:
     """Buffers records per stream and commits them with their STATE (a ``ReadSink``).
 
-    ``conn`` is a DuckDB connection or an adapter (DuckDB's or PostgreSQL's); the engine
-    that spells the SQL follows from it (:func:`keel.ingest.engines.engine_for`).
+    ``conn`` is an adapter (DuckDB's or PostgreSQL's; others refuse) or a DuckDB
+    connection; the SQL is the adapter's (:meth:`~keel.adapters.base.Adapter.raw_writer`).
     """
 
     def __init__(
@@ -115,11 +116,12 @@ class RawWriter:
         batch_rows: int = DEFAULT_BATCH_ROWS,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         commit_seconds: float = DEFAULT_COMMIT_SECONDS,
-        engine: DuckDBEngine | None = None,
+        raw: RawSql | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.engine = engine or engine_for(conn)
+        self.adapter = conn if isinstance(conn, Adapter) else DuckDBAdapter(connection=conn)
+        self.raw = raw or self.adapter.raw_writer()
         self.source = source
         self.schema = raw_schema(source)
         self.sync_id = sync_id
@@ -140,9 +142,9 @@ class RawWriter:
     # -- setup --------------------------------------------------------------------
     def open(self, specs: Sequence[StreamSpec]) -> None:
         """Create or evolve every stream's table and read the committed state."""
-        eng = self.engine
+        eng = self.raw
         eng.prepare_session()
-        eng.ensure_state_table()
+        state_store.ensure(eng)
         eng.ensure_schema(self.schema)
         existing = {
             S.canonical(t): {S.canonical(c): k for c, k in cols.items()}
@@ -162,7 +164,7 @@ class RawWriter:
             if current is None and self.generation_id and stream.table in had_rows:
                 current = self.generation_id
             stream.generation = refresh.next_generation(stream.spec.sync_mode, current)
-        for name, (state, _records) in eng.read_state(self.source).items():
+        for name, (state, _records) in state_store.read(eng, self.source).items():
             if state:
                 self.committed_states[name] = orjson.loads(state)
                 if name in self._streams:
@@ -191,13 +193,13 @@ class RawWriter:
         )
         if table is None:
             layout = [(c.canonical, c.type) for c in cols] + list(S.AIRBYTE_COLUMNS)
-            self.engine.create_table(self.schema, S.canonical(spec.name), layout)
+            self.raw.create_table(self.schema, S.canonical(spec.name), layout)
             result.table_created = True
             return _Stream(spec, result, {c.name: c for c in cols}, dict(layout))
         stream = _Stream(spec, result, {}, table)
         for name, kind in S.AIRBYTE_COLUMNS:
             if name not in table:
-                self.engine.add_column(self.schema, stream.table, name, kind)
+                self.raw.add_column(self.schema, stream.table, name, kind)
                 table[name] = kind
         for c in cols:
             self._fit(stream, c)
@@ -208,13 +210,13 @@ class RawWriter:
         table = stream.table_types
         have = table.get(column.canonical)
         if have is None:
-            self.engine.add_column(self.schema, stream.table, column.canonical, column.type)
+            self.raw.add_column(self.schema, stream.table, column.canonical, column.type)
             stream.result.new_columns.append(column.canonical)
             table[column.canonical] = column.type
         else:
             wide = S.widen(have, column.type)
             if wide != have:
-                self.engine.widen_column(self.schema, stream.table, column.canonical, wide)
+                self.raw.widen_column(self.schema, stream.table, column.canonical, wide)
                 stream.result.widened_columns.append(f"{column.canonical}: {have} -> {wide}")
                 table[column.canonical] = wide
             column = replace(column, type=wide)
@@ -284,7 +286,7 @@ class RawWriter:
                 self._commit([(s, len(s.buffer))], [(s, None)])  # a stateless full refresh
         for s in self._streams.values():
             if success and not s.failed and s.spec.sync_mode == refresh.FULL_REFRESH:
-                refresh.drop_older(self.engine, self.schema, s.table, s.generation)
+                refresh.drop_older(self.raw, self.schema, s.table, s.generation)
         return self.results()
 
     def results(self) -> dict[str, StreamResult]:
@@ -307,7 +309,7 @@ class RawWriter:
         retry: bool = True,
     ) -> None:
         """One transaction: the first ``n`` buffered records of each stream, and the states."""
-        eng = self.engine
+        eng = self.raw
         now = self.clock()
         staged = []
         for s, n in batches:
@@ -328,10 +330,10 @@ class RawWriter:
             current = None
             for s, message in states:
                 text = orjson.dumps(message).decode() if message is not None else None
-                eng.upsert_state(self.source, s.spec.name, text, counts.get(id(s), 0), now)
+                state_store.upsert(eng, self.source, s.spec.name, text, counts.get(id(s), 0), now)
             if global_state is not None:
                 text = orjson.dumps(global_state).decode()
-                eng.upsert_state(self.source, GLOBAL_STATE, text, 0, now)
+                state_store.upsert(eng, self.source, GLOBAL_STATE, text, 0, now)
             eng.commit()
         except WarehouseError as exc:
             eng.rollback()
@@ -340,12 +342,12 @@ class RawWriter:
             _, table, cols = next(x for x in staged if x[0] is current)
             fixed = {*current.spec.primary_key, current.spec.cursor}
             if retry and null_unfit(
-                self.engine, current.buffer, current.extra, fixed, table, cols, self._meta_json
+                self.raw, current.buffer, current.extra, fixed, table, cols, self._meta_json
             ):
                 return self._commit(batches, states, global_state, retry=False)
             current.failed = True
             raise explain(
-                self.engine,
+                self.raw,
                 current.spec.name,
                 current.spec.primary_key,
                 current.buffer,
@@ -390,7 +392,7 @@ class RawWriter:
         return batch, cols
 
     def _write(self, s: _Stream, batch: pa.Table, cols: list[Column], at: dt.datetime) -> None:
-        eng = self.engine
+        eng = self.raw
         sources = [f"c{i}" for i in range(len(cols))]
         layout = [(c.canonical, c.type) for c in cols]
         names = [c.canonical for c in cols] + [n for n, _ in S.AIRBYTE_COLUMNS]

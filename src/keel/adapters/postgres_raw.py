@@ -1,7 +1,5 @@
-"""Every statement the RAW writer sends, for PostgreSQL (15+, psycopg 3).
-
-The writer's logic is the same as on DuckDB (:mod:`keel.ingest.engine`); what
-differs here:
+"""The RAW writer's engine SQL for PostgreSQL (15+, psycopg 3). The shared statements are
+:class:`keel.adapters.raw.RawSql`'s; what differs here:
 
 - names are the adapter's: canonical upper case in keel, lower case on the server
   (``GONG_DATA_RAW.CALLS`` is ``gong_data_raw.calls``);
@@ -15,7 +13,7 @@ differs here:
   cast runs after the rollback with a temporary function (PostgreSQL 15 has no
   ``TRY_CAST``);
 - a table the writer creates gets the recorded column policies in the same
-  transaction (:meth:`~keel.adapters.postgres.PostgresAdapter.masking_sql`), so
+  transaction (:meth:`~keel.adapters.postgres_masking.PostgresMasking.masking_sql`), so
   default privileges never expose a masked column.
 
 Temporary tables need the TEMPORARY privilege on the database, which keel's
@@ -25,117 +23,79 @@ be granted TEMPORARY (``docs/postgres.md``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
-import pyarrow as pa
-
-from keel import ops_tables as ops
-from keel.ingest import schema as S
-from keel.ingest.engine import BATCH_VIEW, SEQ_COLUMN, STAGE_TABLE, DuckDBEngine
-from keel.sql import POSTGRES, Dialect
+from keel.adapters import raw as R
+from keel.adapters import role_store
+from keel.adapters.raw import BATCH_VIEW, SEQ_COLUMN, STAGE_TABLE, RawSql
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from keel.adapters.postgres import PostgresAdapter
 
 CASTABLE = "keel_castable"  # pg_temp function: does a text value cast to a type?
-_ARROW_TYPES: dict[pa.DataType, str] = {
-    pa.int64(): "bigint",
-    pa.float64(): "double precision",
-    pa.bool_(): "boolean",
-    pa.string(): "text",
-}
+_ARROW_TYPES = {"int64": "bigint", "double": "double precision", "bool": "boolean"}
 
 
-class PostgresEngine(DuckDBEngine):
-    """The RAW writer's SQL for PostgreSQL, on the adapter's connection."""
+class PostgresRaw(RawSql):
+    """The RAW writer's SQL on a PostgreSQL adapter's connection."""
 
-    dialect: Dialect = POSTGRES
-    TYPE_NAMES: dict[str, str] = {
-        S.VARCHAR: "text",
-        S.BIGINT: "bigint",
-        S.DOUBLE: "double precision",
-        S.BOOLEAN: "boolean",
-        S.DATE: "date",
-        S.TIMESTAMP: "timestamp",
-        S.TIMESTAMPTZ: "timestamptz",
-        S.JSON: "jsonb",
+    a: PostgresAdapter
+    TYPE_NAMES: ClassVar[dict[str, str]] = {
+        R.VARCHAR: "text",
+        R.BIGINT: "bigint",
+        R.DOUBLE: "double precision",
+        R.BOOLEAN: "boolean",
+        R.DATE: "date",
+        R.TIMESTAMP: "timestamp",
+        R.TIMESTAMPTZ: "timestamptz",
+        R.JSON: "jsonb",
     }
     # format_type() spellings -> portable type; anything else is treated as text
-    _FROM_CATALOG: dict[str, str] = {
-        "text": S.VARCHAR,
-        "character varying": S.VARCHAR,
-        "bigint": S.BIGINT,
-        "integer": S.BIGINT,
-        "smallint": S.BIGINT,
-        "double precision": S.DOUBLE,
-        "real": S.DOUBLE,
-        "boolean": S.BOOLEAN,
-        "date": S.DATE,
-        "timestamp without time zone": S.TIMESTAMP,
-        "timestamp with time zone": S.TIMESTAMPTZ,
-        "json": S.JSON,
-        "jsonb": S.JSON,
+    FROM_CATALOG: ClassVar[dict[str, str]] = {
+        "text": R.VARCHAR,
+        "character varying": R.VARCHAR,
+        "bigint": R.BIGINT,
+        "integer": R.BIGINT,
+        "smallint": R.BIGINT,
+        "double precision": R.DOUBLE,
+        "real": R.DOUBLE,
+        "boolean": R.BOOLEAN,
+        "date": R.DATE,
+        "timestamp without time zone": R.TIMESTAMP,
+        "timestamp with time zone": R.TIMESTAMPTZ,
+        "json": R.JSON,
+        "jsonb": R.JSON,
     }
 
     def __init__(self, adapter: PostgresAdapter) -> None:
-        super().__init__(adapter.conn)
-        self.adapter = adapter
-        self.OPS_TYPES = dict(adapter.type_map)
+        super().__init__(adapter)
         self._policies: bool | None = None
-
-    # -- spelling and execution ---------------------------------------------------------
-    def norm(self, name: str) -> str:
-        return self.adapter.norm(name)
-
-    @contextlib.contextmanager
-    def _translated(self, sql: str) -> Iterator[None]:
-        import psycopg
-
-        try:
-            yield
-        except psycopg.Error as exc:
-            raise self.adapter._refused(exc, sql) from exc
-
-    def run(self, sql: str) -> None:
-        with self._translated(sql):
-            self.conn.execute(sql.encode())
-
-    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
-        with self._translated(sql):
-            return list(self.conn.execute(sql.encode()).fetchall())
 
     def _aborted(self) -> bool:
         """Whether the open transaction failed (only ROLLBACK is accepted until it ends)."""
         from psycopg.pq import TransactionStatus
 
-        return bool(self.conn.info.transaction_status == TransactionStatus.INERROR)
+        return bool(self.a.conn.info.transaction_status == TransactionStatus.INERROR)
 
     def prepare_session(self) -> None:
-        """Timestamps without an offset are UTC, as in Airbyte's destinations."""
         self.run(f"SET TimeZone TO {self.lit('UTC')}")
 
     def stamp_sql(self, now: dt.datetime) -> str:
         return f"CAST({self.lit(now.astimezone(dt.UTC).isoformat())} AS timestamptz)"
 
-    # -- tables -----------------------------------------------------------------------------
-    def columns(self, schema: str) -> dict[str, dict[str, str]]:
-        """Every table of ``schema`` with its columns and portable types, in one query."""
-        rows = self.fetch(
+    def columns_sql(self, schema: str) -> str:
+        return (
             "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) "
             "FROM pg_catalog.pg_attribute a "
             "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            f"WHERE n.nspname = {self.lit(self.norm(schema))} AND c.relkind IN ('r', 'p') "
+            f"WHERE n.nspname = {self.lit(self.a.norm(schema))} AND c.relkind IN ('r', 'p') "
             "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
         )
-        tables: dict[str, dict[str, str]] = {}
-        for table, column, data_type in rows:
-            kind = self._FROM_CATALOG.get(str(data_type), S.VARCHAR)
-            tables.setdefault(table, {})[column] = kind
-        return tables
 
     def create_table(self, schema: str, table: str, columns: Sequence[tuple[str, str]]) -> None:
         """Create the table and apply the recorded column policies, in one transaction."""
@@ -143,7 +103,7 @@ class PostgresEngine(DuckDBEngine):
         try:
             super().create_table(schema, table, columns)
             if self._has_policies():
-                for sql in self.adapter.masking_sql(schema, table):
+                for sql in self.a.masking_sql(schema, table):
                     self.run(sql)
             self.commit()
         except BaseException:
@@ -151,10 +111,9 @@ class PostgresEngine(DuckDBEngine):
             raise
 
     def _has_policies(self) -> bool:
-        """Whether keel's apply created KEEL_GRANTS, where column policies are recorded."""
+        """Whether keel's apply created the table where column policies are recorded."""
         if self._policies is None:
-            name = self.lit(self.ident(ops.OPS_SCHEMA, ops.KEEL_GRANTS.name))
-            self._policies = bool(self.fetch(f"SELECT to_regclass({name}) IS NOT NULL")[0][0])
+            self._policies = role_store.policies_table_exists(self.a)
         return self._policies
 
     def widen_column(self, schema: str, table: str, column: str, kind: str) -> None:
@@ -164,16 +123,12 @@ class PostgresEngine(DuckDBEngine):
             f"SET DATA TYPE {type_name} USING CAST({name} AS {type_name})"
         )
 
-    # -- transactions -----------------------------------------------------------------------
-    def rollback(self) -> None:
-        self.adapter.rollback()
-
-    # -- batches ------------------------------------------------------------------------------
     def stage(self, batch: pa.Table) -> str:
         """The batch in a temporary table typed like its Arrow columns, by one COPY."""
         names = list(batch.column_names)
         cols = ", ".join(
-            f"{self.ident(n)} {_ARROW_TYPES.get(batch.schema.field(n).type, 'text')}" for n in names
+            f"{self.ident(n)} {_ARROW_TYPES.get(str(batch.schema.field(n).type), 'text')}"
+            for n in names
         )
         self.drop_temp(BATCH_VIEW)
         self.run(f"CREATE TEMP TABLE {self.ident(BATCH_VIEW)} ({cols})")
@@ -181,8 +136,8 @@ class PostgresEngine(DuckDBEngine):
         copy_sql += "FROM STDIN"
         columns = [batch.column(n).to_pylist() for n in names]
         with (
-            self._translated(copy_sql),
-            self.conn.cursor() as cur,
+            self.a.translated(copy_sql),
+            self.a.conn.cursor() as cur,
             cur.copy(copy_sql.encode()) as copy,
         ):
             for row in zip(*columns, strict=True):
@@ -200,7 +155,6 @@ class PostgresEngine(DuckDBEngine):
     def dedup_stage_sql(
         self, select: Sequence[str], names: Sequence[str], key: Sequence[str], cursor: str | None
     ) -> str:
-        """The staged batch: typed, one row per key (newest cursor, then latest arrival)."""
         keys = [self.ident(k) for k in key]
         order = [*keys]
         if cursor:

@@ -1,4 +1,5 @@
-"""The RAW writer's engine choice and PostgreSQL spelling, without a server.
+"""The RAW writer's engine SQL as the adapter hands it out, and PostgreSQL's spelling,
+without a server.
 
 The writer against a live PostgreSQL is tested in tests/integration/test_postgres_flow.py.
 """
@@ -12,11 +13,13 @@ import duckdb
 import pytest
 
 from keel.adapters.duckdb import DuckDBAdapter
+from keel.adapters.duckdb_raw import DuckDBRaw
 from keel.adapters.postgres import PostgresAdapter
+from keel.adapters.postgres_raw import PostgresRaw
+from keel.adapters.snowflake import SnowflakeAdapter
 from keel.errors import WarehouseError
-from keel.ingest.engine import DuckDBEngine
-from keel.ingest.engine_pg import PostgresEngine
-from keel.ingest.engines import engine_for
+from keel.ingest import state_store
+from keel.ingest.writer import RawWriter
 
 
 class Recorder:
@@ -35,30 +38,28 @@ class Recorder:
         return [(False,)] if "to_regclass" in self.sent[-1] else []
 
 
-def _engine() -> tuple[PostgresEngine, Recorder]:
+def _engine() -> tuple[PostgresRaw, Recorder]:
     conn = Recorder()
-    return PostgresEngine(PostgresAdapter(connection=conn)), conn
+    return PostgresAdapter(connection=conn).raw_writer(), conn
 
 
-def test_engine_follows_the_connection_or_adapter() -> None:
+def test_the_writer_takes_its_sql_from_the_adapter() -> None:
     con = duckdb.connect()
     try:
-        plain = engine_for(con)
-        assert type(plain) is DuckDBEngine and plain.conn is con
+        plain = RawWriter(con, source="shop", sync_id=1)
+        assert type(plain.raw) is DuckDBRaw and plain.raw.a.conn is con
         adapter = DuckDBAdapter(connection=con)
-        assert type(engine_for(adapter)) is DuckDBEngine
+        assert RawWriter(adapter, source="shop", sync_id=1).raw.a is adapter
     finally:
         con.close()
-    pg = engine_for(PostgresAdapter(connection=Recorder()))
-    assert isinstance(pg, PostgresEngine)
+    pg = PostgresAdapter(connection=Recorder())
+    writer = RawWriter(pg, source="shop", sync_id=1)
+    assert type(writer.raw) is PostgresRaw and writer.raw.a is pg
 
 
 def test_other_engines_are_refused() -> None:
-    class Snowflake:
-        name = "snowflake"
-
     with pytest.raises(WarehouseError, match="on snowflake Airbyte loads the _RAW schemas"):
-        engine_for(Snowflake())
+        RawWriter(SnowflakeAdapter(Recorder(), "SOPHIA"), source="shop", sync_id=1)
 
 
 def test_postgres_names_are_lower_case_and_quoted() -> None:
@@ -97,7 +98,7 @@ def test_postgres_dedup_stage_uses_distinct_on() -> None:
 def test_postgres_state_is_upserted_with_a_timestamptz() -> None:
     eng, conn = _engine()
     now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    eng.upsert_state("shop", "orders", '{"a":1}', 3, now)
+    state_store.upsert(eng, "shop", "orders", '{"a":1}', 3, now)
     (sql,) = conn.sent
     assert sql.startswith(
         'INSERT INTO "sophia_ops"."keel_state" ("source", "stream", "state", "records", '
@@ -106,3 +107,41 @@ def test_postgres_state_is_upserted_with_a_timestamptz() -> None:
         'ON CONFLICT ("source", "stream") DO UPDATE SET'
     )
     assert '"records" = COALESCE("keel_state"."records", 0) + excluded."records"' in sql
+
+
+class Refusing(Recorder):
+    """A psycopg connection whose server refuses every statement."""
+
+    def execute(self, sql: bytes) -> Recorder:
+        import psycopg
+
+        self.sent.append(sql.decode())
+        raise psycopg.errors.UndefinedTable('relation "shop_data_raw.orders" does not exist')
+
+
+def test_a_refused_raw_statement_is_the_adapters_warehouse_error() -> None:
+    """One error translation: the writer's statements go through the adapter, so a refusal
+    surfaces as the adapter's WarehouseError naming the engine and the statement."""
+    con = duckdb.connect()
+    try:
+        with pytest.raises(WarehouseError) as duck:
+            DuckDBAdapter(connection=con).raw_writer().widen_column(
+                "SHOP", "ORDERS", "ID", "DOUBLE"
+            )
+    finally:
+        con.close()
+    with pytest.raises(WarehouseError) as pg:
+        PostgresAdapter(connection=Refusing()).raw_writer().widen_column(
+            "SHOP", "ORDERS", "ID", "DOUBLE"
+        )
+    assert str(duck.value).startswith(
+        'DuckDB refused: Catalog Error: Table with name "SHOP.ORDERS" does not exist'
+    )
+    assert str(duck.value).endswith(
+        '\n  SQL: ALTER TABLE "SHOP"."ORDERS" ALTER COLUMN "ID" SET DATA TYPE DOUBLE'
+    )
+    assert str(pg.value) == (
+        'PostgreSQL refused: relation "shop_data_raw.orders" does not exist\n'
+        '  SQL: ALTER TABLE "shop"."orders" ALTER COLUMN "id" SET DATA TYPE double precision '
+        'USING CAST("id" AS double precision)'
+    )
