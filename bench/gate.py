@@ -244,7 +244,14 @@ def dbt_project(root: Path, schema: str, max_rows: int) -> Path:
 
 
 def find_dbt(given: str | None) -> str | None:
-    return given or os.environ.get("KEEL_DBT") or shutil.which("dbt")
+    """An absolute path: dbt runs from the generated project's folder."""
+    found = given or os.environ.get("KEEL_DBT") or shutil.which("dbt")
+    if found is None:
+        return None
+    path = Path(found) if "/" in found else Path(shutil.which(found) or found)
+    if not path.exists():
+        sys.exit(f"bench/gate.py: no dbt at {found}")
+    return str(path.absolute())
 
 
 def machine() -> str:
