@@ -12,9 +12,11 @@ relationships (company_id -> a promoted 100,000-row companies table), row_count:
 - ``lower_bound``: hand-written SQL, all six checks in two queries.
 
 Part 2, a micro-batch: 10,000 new rows on a 10,000,000-row promoted table, ``keel gate``
-as a command vs ``dbt test`` on the table, end to end; and ``keel gate`` as a command
-while ``keel serve`` runs for the project (production: the server owns the warehouse and
-the command runs the gate inside it, through ``.keel/serve.json``).
+as a command vs ``dbt test`` on the table, end to end: first without a promised lateness
+(the read covers the lookback, here the whole backfill), then after a batch published
+under ``max_lateness_seconds`` (the read floor at the watermark); and ``keel gate`` as a
+command while ``keel serve`` runs for the project (production: the server owns the
+warehouse and the command runs the gate inside it, through ``.keel/serve.json``).
 
 Run: uv run python bench/gate.py [--runs 3] [--dbt PATH] [--rows 5000000] [--big 10000000]
 dbt is a benchmark dependency only: pass --dbt (or put dbt on PATH, or set KEEL_DBT);
