@@ -200,20 +200,33 @@ class Adapter(BoundStatements, ABC):
     ) -> dict[tuple[str, str, str], list[str]]:
         """Sampled non-null values per (schema, table, column), in len(targets)/chunk queries."""
         out: dict[tuple[str, str, str], list[str]] = {}
-        order: dict[tuple[str, str], tuple[str, ...]] = {}
-        for schema, table, columns in targets:
-            order[(schema, table)] = columns
-            for c in columns:
-                out[(schema, table, c)] = []
+        for part in self.sample_chunks(targets, limit, chunk):
+            out.update(part)
+        return out
+
+    def sample_chunks(
+        self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int, chunk: int = 100
+    ) -> Iterator[dict[tuple[str, str, str], list[str]]]:
+        """``sample``, one chunk of ``chunk`` targets at a time, in the order of ``targets``
+        (each part holds every target column of its tables): a caller classifies one chunk
+        while an engine that reads in parallel is already reading the next ones."""
         queries = [
             self.sample_sql(targets[i : i + chunk], limit) for i in range(0, len(targets), chunk)
         ]
-        for rows in self.fetch_many(queries, "sample"):
+        for i, rows in zip(
+            range(0, len(targets), chunk), self.fetch_many(queries, "sample"), strict=True
+        ):
+            out: dict[tuple[str, str, str], list[str]] = {}
+            order: dict[tuple[str, str], tuple[str, ...]] = {}
+            for schema, table, columns in targets[i : i + chunk]:
+                order[(schema, table)] = columns
+                for c in columns:
+                    out[(schema, table, c)] = []
             for s, t, values in rows:
                 for column, value in zip(order[(s, t)], self.array_values(values), strict=True):
                     if value is not None:
                         out[(s, t, column)].append(value)
-        return out
+            yield out
 
     def array_values(self, value: Any) -> list[Any]:
         """An array column as the driver returns it (see ``array_sql``), as a list."""

@@ -20,6 +20,9 @@ from keel.sql import DUCKDB
 if TYPE_CHECKING:
     from keel.adapters.duckdb_raw import DuckDBRaw
 
+# cursors reading in parallel (fetch_many): one per core
+WORKERS = max(1, os.cpu_count() or 1)
+
 _LOCK = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
@@ -117,7 +120,9 @@ class DuckDBAdapter(Adapter):
         return DuckDBRaw(self)
 
     def fetch_many(self, queries: Sequence[str], kind: str) -> Iterator[list[tuple[Any, ...]]]:
-        """Independent reads run on two cursors in parallel (DuckDB releases the GIL)."""
+        """Independent reads run on cursors in parallel (DuckDB releases the GIL), one per
+        core: more only contend with DuckDB's own threads. Results come back in order, each
+        as soon as it and those before it are read, while later ones are still running."""
         import duckdb
 
         if len(queries) < 2:
@@ -134,55 +139,56 @@ class DuckDBAdapter(Adapter):
                 cursor.close()
 
         self.queries[kind] += len(queries)
-        with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             yield from pool.map(run, queries)
 
-    def sample(
+    def sample_chunks(
         self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int, chunk: int = 100
-    ) -> dict[tuple[str, str, str], list[str]]:
-        """Sampled non-null values per (schema, table, column), in len(targets)/chunk queries.
+    ) -> Iterator[dict[tuple[str, str, str], list[str]]]:
+        """Sampled non-null values per (schema, table, column), ``chunk`` tables a query.
 
-        Each table's rows come back as one JSON document (``to_json`` of the row): DuckDB
-        binds one expression per table instead of a cast per column, which is what a
-        10,000-table plan spent its time on. Text values are the column's text, JSON
-        columns their (compact) JSON text.
+        Each table's rows come back as one JSON document (``to_json`` of the row) tagged
+        with the table's place in its chunk: DuckDB binds one expression per table instead
+        of a cast per column, and parses a short query (its parser's time grows with the
+        text). Text values are the column's text, JSON columns their (compact) JSON text.
         """
         import json
 
-        out: dict[tuple[str, str, str], list[str]] = {}
-        wanted: dict[tuple[str, str], tuple[str, ...]] = {}
-        for schema, table, columns in targets:
-            wanted[(schema, table)] = columns
-            for c in columns:
-                out[(schema, table, c)] = []
         queries = [
             " UNION ALL ".join(
-                f"(SELECT {self.lit(schema)} AS s, {self.lit(table)} AS t, "
-                f"CAST(to_json(r) AS VARCHAR) AS v FROM {self.ident(schema, table)} AS r "
+                f"(SELECT {n}, to_json(r)::VARCHAR FROM {self.ident(schema, table)} r "
                 f"LIMIT {int(limit)})"
-                for schema, table, _ in targets[i : i + chunk]
+                for n, (schema, table, _) in enumerate(targets[i : i + chunk])
             )
             for i in range(0, len(targets), chunk)
         ]
-        keys: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
-        for rows in self.fetch_many(queries, "sample"):
-            for s, t, doc in rows:
-                row = json.loads(doc)
-                pairs = keys.get((s, t))
+        loads, dumps = json.loads, json.dumps
+        for i, rows in zip(
+            range(0, len(targets), chunk), self.fetch_many(queries, "sample"), strict=True
+        ):
+            part = targets[i : i + chunk]
+            out: dict[tuple[str, str, str], list[str]] = {}
+            for schema, table, columns in part:
+                for c in columns:
+                    out[(schema, table, c)] = []
+            keys: dict[int, list[tuple[str, list[str]]]] = {}
+            for n, doc in rows:
+                row = loads(doc)
+                pairs = keys.get(n)
                 if pairs is None:
                     # DuckDB names are case-insensitive; keel's are canonical upper case
+                    schema, table, columns = part[n]
                     stored = {k.upper(): k for k in row}
-                    pairs = [
-                        (stored[c.upper()], out[(s, t, c)])
-                        for c in wanted[(s, t)]
+                    pairs = keys[n] = [
+                        (stored[c.upper()], out[(schema, table, c)])
+                        for c in columns
                         if c.upper() in stored
                     ]
-                    keys[(s, t)] = pairs
                 for key, bucket in pairs:
                     value = row[key]
                     if value is not None:
-                        bucket.append(value if isinstance(value, str) else json.dumps(value))
-        return out
+                        bucket.append(value if isinstance(value, str) else dumps(value))
+            yield out
 
     def begin(self) -> None:
         self.conn.execute("BEGIN TRANSACTION")
@@ -228,16 +234,21 @@ class DuckDBAdapter(Adapter):
             "tables",
         )
         columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        canon = self.canon
+        last: tuple[str, str] | None = None
+        into: list[tuple[str, str]] | None = None  # the current table's columns, if wanted
         for schema, table, column, data_type in self.fetch(
             f"SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
             f"WHERE {db} "
             f"ORDER BY schema_name, table_name, column_index",
             "columns",
         ):
-            key = (self.canon(schema), self.canon(table))
-            if key[0] not in wanted:
-                continue
-            columns.setdefault(key, []).append((self.canon(column), data_type))
+            if (schema, table) != last:  # rows come table by table
+                last = (schema, table)
+                key = (canon(schema), canon(table))
+                into = columns.setdefault(key, []) if key[0] in wanted else None
+            if into is not None:
+                into.append((canon(column), data_type))
         for schema, table, size, kind in rows:
             key = (self.canon(schema), self.canon(table))
             if key[0] not in wanted:

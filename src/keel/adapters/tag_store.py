@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from keel import ops_tables as ops
+from keel.adapters.bound import NOW
 from keel.resources import ActualState, TagKey
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 T = ops.KEEL_TAGS
 KEY = ("OBJECT_TYPE", "OBJECT_NAME", "TAG_NAME")
+RECORD = (*KEY, "TAG_VALUE", "UPDATED_AT")
 
 
 def present(state: ActualState) -> bool:
@@ -37,7 +39,12 @@ def record_sql(a: Adapter, key: TagKey, value: str | None, now: object) -> str:
     delete)."""
     if value is None:
         return a.delete_sql(T, _key(a, key))
-    return a._upsert(T, {**_key(a, key), "TAG_VALUE": value, "UPDATED_AT": now})
+    # the upsert of ``Adapter._upsert``, spelled out: a plan renders one per tag (80,000
+    # for 10,000 tables), and this skips building a dict of values for each
+    head, tail = a._upsert_head(T, RECORD)
+    values = (key.object_type, key.object_name, a.tag_name, value)
+    stamp = "CURRENT_TIMESTAMP" if now is NOW else a.lit(now)
+    return head + ", ".join(map(a.lit, values)) + ", " + stamp + tail
 
 
 def merge_sql(a: Adapter, key: TagKey, value: str | None) -> str:

@@ -9,7 +9,7 @@ their names and a bounded sample of their values.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from keel import ops_tables as ops
@@ -171,6 +171,7 @@ def stream_index(project: Project) -> dict[tuple[str, str], Stream]:
 
 
 KEPT = "tagged by an earlier apply"
+Evidences = tuple[dict[str, object], ...]
 
 
 def _kept(value: str) -> ColumnProposal:
@@ -231,39 +232,51 @@ def build_desired(
         for (schema, name), t in sorted(actual.tables.items())
         if schema in by_name and not (schema == ops.OPS_SCHEMA and name in ops.OPS_TABLE_NAMES)
     ]
+    json_types = adapter.json_types if adapter is not None else JSON_TYPES
+    text_types: dict[str, bool] = {}  # data type -> sampled (text or JSON)
+    # each table with its stream and every column's tag key, made once for both passes
+    laid_out: list[tuple[TableInfo, Stream | None, list[tuple[str, str, TagKey]]]] = []
     # one bounded sample for every uncovered text column, in as few queries as the adapter allows
     targets: list[tuple[str, str, tuple[str, ...]]] = []
     for t in tables:
         stream = index.get((t.schema, t.name))
+        prefix = t.qualified + "."
+        columns = [(c, data_type, TagKey("column", prefix + c)) for c, data_type in t.columns]
+        laid_out.append((t, stream, columns))
         if t.kind == "table" and t.rows == 0:
             continue
-        columns = tuple(
-            column
-            for column, data_type in t.columns
-            if not (stream is not None and stream.column(column) is not None)
-            and not is_airbyte_meta(column)
-            and _is_text(data_type, adapter.json_types if adapter is not None else JSON_TYPES)
-            and TagKey("column", f"{t.qualified}.{column}") not in actual.tags
-        )
-        if columns:
-            targets.append((t.schema, t.name, columns))
-    samples: dict[tuple[str, str, str], list[str]] = {}
+        wanted = []
+        for column, data_type, key in columns:
+            is_text = text_types.get(data_type)
+            if is_text is None:
+                is_text = text_types[data_type] = _is_text(data_type, json_types)
+            if (
+                is_text
+                and not (stream is not None and stream.column(column) is not None)
+                and not is_airbyte_meta(column)
+                and key not in actual.tags
+            ):
+                wanted.append(column)
+        if wanted:
+            targets.append((t.schema, t.name, tuple(wanted)))
     limit = project.spec.classification.sample_rows
-    if sample and adapter is not None and targets and limit > 0:
-        samples = adapter.sample(targets, limit)
+    sampled = sample and adapter is not None and bool(targets) and limit > 0
+    samples = _Samples(
+        adapter.sample_chunks(targets, limit) if adapter is not None and sampled else iter(()),
+        {(s, t): set(columns) for s, t, columns in targets} if sampled else {},
+    )
 
     tables_cov: set[TagKey] = set()
     columns_cov: set[TagKey] = set()
-    for i, t in enumerate(tables):
+    made = _Made()
+    for i, (t, stream, columns) in enumerate(laid_out):
         if progress:
             progress(i + 1, len(tables))
-        stream = index.get((t.schema, t.name))
         ms = by_name[t.schema]
         table_key = TagKey("table", t.qualified)
         tables_cov.add(table_key)
-        proposals: list[tuple[str, ColumnProposal]] = []
-        for column, data_type in t.columns:
-            key = TagKey("column", f"{t.qualified}.{column}")
+        proposals: list[ColumnProposal] = []
+        for column, data_type, key in columns:
             contract_col: Column | None = stream.column(column) if stream else None
             if contract_col is not None:
                 if contract_col.critical:
@@ -275,30 +288,88 @@ def build_desired(
             if key in actual.tags:  # classified before: keep it, so tags do not flap with data
                 desired.tags[key] = actual.tags[key]
                 columns_cov.add(key)
-                proposals.append((column, _kept(actual.tags[key])))
+                proposals.append(_kept(actual.tags[key]))
                 continue
-            p = classify_column(column, data_type, samples.get((t.schema, t.name, column), []))
-            proposals.append((column, p))
+            p = classify_column(column, data_type, samples.get((t.schema, t.name, column)))
+            proposals.append(p)
             if p.critical:
-                tag = _column_tag(p)
-                desired.tags[key] = tag_json(tag)
-                evidence = tuple(e.as_dict() for e in p.evidence)
-                desired.proposals.append(Proposal(key, tag, p.reasons, evidence))
+                tag, text, evidence = made.column(p)
+                desired.tags[key] = text
+                desired.proposals.append(Proposal(key, dict(tag), p.reasons, evidence))
                 columns_cov.add(key)
         if stream is not None:
             desired.tags[table_key] = tag_json(stream.tag)
             continue
         if table_key in actual.tags and not any(
-            p.critical for _, p in proposals if not p.reasons or p.reasons[0] != KEPT
+            p.critical for p in proposals if not p.reasons or p.reasons[0] != KEPT
         ):
             desired.tags[table_key] = actual.tags[table_key]  # classified before, nothing new
             continue
-        tag = _table_proposal(t, ms, project, keys, [p for _, p in proposals])
-        desired.tags[table_key] = tag_json(tag)
+        tag = _table_proposal(t, ms, project, keys, proposals)
+        desired.tags[table_key] = made.text(tag)
         desired.proposals.append(
             Proposal(table_key, tag, (f"not in any contract; {t.kind} in {t.schema}",))
         )
+    samples.close()
     return desired, Coverage(frozenset(tables_cov), frozenset(columns_cov))
+
+
+class _Made:
+    """Tag values and evidence made once per distinct proposal: classification is memoised,
+    so thousands of columns share a proposal, and their tags share a text."""
+
+    def __init__(self) -> None:
+        self._columns: dict[int, tuple[ColumnProposal, dict[str, str], str, Evidences]] = {}
+        self._texts: dict[tuple[tuple[str, str], ...], str] = {}
+
+    def column(self, p: ColumnProposal) -> tuple[dict[str, str], str, Evidences]:
+        """The tag of a critical column's proposal, as a dict and as text, and its evidence."""
+        found = self._columns.get(id(p))
+        if found is None:  # (the entry holds ``p``, so its id is not reused meanwhile)
+            tag = _column_tag(p)
+            evidence = tuple(e.as_dict() for e in p.evidence)
+            found = self._columns[id(p)] = (p, tag, tag_json(tag), evidence)
+        return found[1], found[2], found[3]
+
+    def text(self, tag: dict[str, str]) -> str:
+        """``tag_json(tag)``."""
+        items = tuple(tag.items())
+        found = self._texts.get(items)
+        if found is None:
+            found = self._texts[items] = tag_json(tag)
+        return found
+
+
+class _Samples:
+    """Sampled values, read chunk by chunk as classification reaches them (tables are
+    classified in the order they were sampled), so the engine reads the next tables while
+    these are classified. A column that was not sampled has no values."""
+
+    def __init__(
+        self,
+        chunks: Iterator[dict[tuple[str, str, str], list[str]]],
+        targets: dict[tuple[str, str], set[str]],
+    ):
+        self._chunks = chunks
+        self._targets = targets  # (schema, table) -> the columns sampled
+        self._read: dict[tuple[str, str, str], list[str]] = {}
+        self._done = False
+
+    def get(self, key: tuple[str, str, str]) -> list[str]:
+        if key[2] not in self._targets.get(key[:2], ()):
+            return []
+        while key not in self._read and not self._done:
+            part = next(self._chunks, None)
+            if part is None:
+                self._done = True
+            else:
+                self._read.update(part)
+        return self._read.get(key, [])
+
+    def close(self) -> None:
+        """Read what is left (no query is left running)."""
+        for _ in self._chunks:
+            pass
 
 
 def _table_proposal(

@@ -22,7 +22,7 @@ Rules:
 from __future__ import annotations
 
 from keel.plan.model import KIND_ORDER, Change
-from keel.resources import ActualState, DesiredState, Grant, OnColumns, OnRelation
+from keel.resources import ActualState, DesiredState, Grant, OnColumns, OnRelation, TagKey
 
 
 def _grant_in_scope(grant: Grant, desired: DesiredState) -> bool:
@@ -51,6 +51,12 @@ def drift(desired: DesiredState, actual: ActualState) -> list[Grant]:
             continue
         out.append(g)
     return out
+
+
+def _by_tag_key(item: tuple[TagKey, str]) -> tuple[str, str]:
+    """A tag's place in the plan: TagKey's own order (type, then name), as a plain tuple
+    (the dataclass comparison is slow over tens of thousands of tags)."""
+    return (item[0].object_type, item[0].object_name)
 
 
 def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
@@ -93,7 +99,7 @@ def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
         changes.append(Change("revoke", g.describe(), reason="drift: not declared", subject=g))
     for g in sorted(desired.grants - actual.grants):
         changes.append(Change("grant", g.describe(), subject=g))
-    for key, value in sorted(actual.tags.items()):
+    for key, value in sorted(actual.tags.items(), key=_by_tag_key):
         if key not in desired.tags and key.schema in desired.managed_schemas:
             changes.append(
                 Change(
@@ -101,19 +107,22 @@ def diff(desired: DesiredState, actual: ActualState) -> list[Change]:
                 )
             )
     reasons = {p.key: p.reasons for p in desired.proposals}
-    for key, value in sorted(desired.tags.items()):
-        if actual.tags.get(key) != value:
-            why = reasons.get(key)
-            changes.append(
-                Change(
-                    "set_tag",
-                    f"{key.object_type} {key.object_name}",
-                    before=actual.tags.get(key),
-                    after=value,
-                    reason=("proposed by classification: " + "; ".join(why)) if why else None,
-                    subject=key,
-                )
+    tags_now = actual.tags
+    # only the tags that differ are sorted (a warehouse of 10,000 tables has 80,000 tags)
+    for key, value in sorted(
+        ((k, v) for k, v in desired.tags.items() if tags_now.get(k) != v), key=_by_tag_key
+    ):
+        why = reasons.get(key)
+        changes.append(
+            Change(
+                "set_tag",
+                f"{key.object_type} {key.object_name}",
+                before=tags_now.get(key),
+                after=value,
+                reason=("proposed by classification: " + "; ".join(why)) if why else None,
+                subject=key,
             )
+        )
     if actual.masking is not None and desired.masking != actual.masking:
         changes.append(
             Change(

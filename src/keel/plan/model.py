@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,7 +131,14 @@ class Change:
         return self.subject
 
     def with_sql(self, sql: list[str], note: str | None = None) -> Change:
-        return replace(self, sql=tuple(sql), note=note if note is not None else self.note)
+        """This change with its SQL (and a note). A copy of the fields, not ``replace``:
+        nothing to re-check, and a plan renders tens of thousands of changes."""
+        other = object.__new__(Change)
+        other.__dict__.update(self.__dict__)
+        other.__dict__["sql"] = tuple(sql)
+        if note is not None:
+            other.__dict__["note"] = note
+        return other
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "object": self.object, "sql": list(self.sql)}

@@ -39,3 +39,26 @@ def test_duckdb_sample_is_bounded_and_chunked() -> None:
     assert all(len(out[("RAW", f"T{n}", "C")]) == 3 for n in range(5))
     assert a.queries["sample"] == 3  # ceil(5 / 2): the count grows with tables / chunk only
     a.close()
+
+
+def test_duckdb_sample_chunks_come_in_the_order_of_the_targets() -> None:
+    a = DuckDBAdapter(":memory:")
+    a.execute("CREATE SCHEMA raw")
+    targets = []
+    for n in range(5):
+        a.execute(f"CREATE TABLE raw.t{n} AS SELECT 'v{n}-' || i AS c FROM range(1000) r(i)")
+        targets.append(("RAW", f"T{n}", ("C",)))
+    parts = a.sample_chunks(targets, 2, chunk=2)
+    first = next(parts)  # a caller classifies these while the rest are read
+    assert sorted(first) == [("RAW", "T0", "C"), ("RAW", "T1", "C")]
+    rest = list(parts)
+    assert [sorted(p) for p in rest] == [
+        [("RAW", "T2", "C"), ("RAW", "T3", "C")],
+        [("RAW", "T4", "C")],
+    ]
+    for part in [first, *rest]:
+        for (_, table, _), values in part.items():
+            assert len(values) == 2  # bounded: 2 of 1,000 rows, each from its own table
+            assert all(v.startswith(f"v{table[1:]}-") for v in values)
+    assert a.queries["sample"] == 3
+    a.close()

@@ -128,9 +128,9 @@ def entity_type_for_table(table: str, allowed: Sequence[str]) -> str:
             if found is not None:
                 return found
 
-    haystacks = ("".join(tokens), "".join(raw_tokens))
+    joined, raw_joined = "".join(tokens), "".join(raw_tokens)
     for key, needle in needles:
-        if any(needle in hay for hay in haystacks):
+        if needle in joined or needle in raw_joined:
             return by_key[key]
     return by_key.get("other", allowed[0])
 
