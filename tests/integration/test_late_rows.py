@@ -249,3 +249,28 @@ def test_a_batch_of_late_rows_moves_the_floor_only_to_its_newest_extraction(
     assert _status(k.promote(now=lambda: later)) == "promoted"
     assert k.published("companies") == [("c0",), ("c1",), ("c2",)]
     k.close()
+
+
+def test_withdrawing_the_promise_brings_the_lookback_back(tmp_path: Path) -> None:
+    """The loader turned out to be late: without the promise a row committed late below the
+    old floor is read again (ids were judged all along: nothing published twice)."""
+    from tests.support.gatekit import NOW
+
+    spec = companies()
+    spec["meta"]["keel"]["max_lateness_seconds"] = 60
+    k = Kit(tmp_path, [spec])
+    first = NOW - dt.timedelta(hours=2)
+    _land_at(k, first, [{"id": "c1", "name": "one"}])
+    k.promote()
+    assert _floor(k) == [(first, first)]
+
+    k.write_contract([companies()])
+    _land_at(k, first - dt.timedelta(minutes=30), [{"id": "c2", "name": "two, late"}])
+    report = k.promote()
+    assert report.stream("companies").batch.rows == 1
+    assert k.published("companies") == [("c1",), ("c2",)]
+    assert _floor(k) == [(first, None)]
+    assert _status(k.promote()) == "empty"
+    judged = _judged(k)
+    assert len(judged) == 2 and all(n == 1 for _, n in judged)
+    k.close()

@@ -139,8 +139,11 @@ class DuckDBAdapter(Adapter):
                 cursor.close()
 
         self.queries[kind] += len(queries)
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        pool = ThreadPoolExecutor(max_workers=WORKERS)
+        try:
             yield from pool.map(run, queries)
+        finally:  # also when the reader stops early: cancel what has not started
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def sample_chunks(
         self, targets: Sequence[tuple[str, str, tuple[str, ...]]], limit: int, chunk: int = 100

@@ -15,7 +15,7 @@ once and publish it at most once:
   blocked batch records nothing, so its rows stay pending. The read costs the lookback
   range plus the stream's judged ids, never a scan of the whole table. Rows extracted
   after the watermark were never judged (every judged id is at or below the watermark
-  of the batch that took it), so only ``(watermark - lookback, watermark]`` needs the ids.
+  of the batch that took it), so a read that starts at the watermark needs no ids.
 - **A settled floor** (DuckDB, PostgreSQL, when the stream promises its loader's lateness
   with ``meta.keel.max_lateness_seconds``: every row commits within that long of its
   extraction, clock skew included): the gate takes only rows extracted at least that long
@@ -25,9 +25,10 @@ once and publish it at most once:
   ``max(watermark - lookback, floor)`` and, with the floor at the watermark, needs no
   judged ids at all: a gate after a 10,000,000-row backfill reads the new rows alone.
   Ids are still recorded and pruned by the lookback (transformations read a batch's rows
-  through them: keel.publish.transform). Without the promise the floor never moves and
-  the lookback bounds the read: the default, because Airbyte does not bound how late a
-  row commits.
+  through them: keel.publish.transform). Without the promise (the default, because
+  Airbyte does not bound how late a row commits) the lookback alone bounds the read: a
+  floor recorded under a promise since withdrawn is ignored, and cleared by the next
+  publish.
 - **Change streams** (Snowflake): ``CREATE STREAM ... ON TABLE <raw> SHOW_INITIAL_ROWS =
   TRUE`` (:func:`create_stream_sql`), a standard stream because Airbyte's Append + Deduped
   table is updated in place (an update is a DELETE and an INSERT row in the stream,
@@ -84,13 +85,17 @@ class Scope:
 
     @classmethod
     def of(cls, stream: Stream, floor: dt.datetime | None = None) -> Scope:
+        """The stream's scope; a recorded ``floor`` counts only while the stream promises
+        its lateness (withdrawn, the lookback bounds the read again and the next publish
+        clears the floor: the judged ids were recorded all along)."""
+        settles = stream.keel.max_lateness_seconds is not None
         return cls(
             stream.source,
             stream.name,
             (stream.raw_schema, stream.table),
             dt.timedelta(hours=stream.keel.lookback_hours),
-            floor,
-            stream.keel.max_lateness_seconds is not None,
+            floor if settles else None,
+            settles,
         )
 
     def lower(self, after: dt.datetime) -> dt.datetime:

@@ -269,48 +269,50 @@ def build_desired(
     tables_cov: set[TagKey] = set()
     columns_cov: set[TagKey] = set()
     made = _Made()
-    for i, (t, stream, columns) in enumerate(laid_out):
-        if progress:
-            progress(i + 1, len(tables))
-        ms = by_name[t.schema]
-        table_key = TagKey("table", t.qualified)
-        tables_cov.add(table_key)
-        proposals: list[ColumnProposal] = []
-        for column, data_type, key in columns:
-            contract_col: Column | None = stream.column(column) if stream else None
-            if contract_col is not None:
-                if contract_col.critical:
-                    desired.tags[key] = tag_json(contract_col.tag)
+    try:
+        for i, (t, stream, columns) in enumerate(laid_out):
+            if progress:
+                progress(i + 1, len(tables))
+            ms = by_name[t.schema]
+            table_key = TagKey("table", t.qualified)
+            tables_cov.add(table_key)
+            proposals: list[ColumnProposal] = []
+            for column, data_type, key in columns:
+                contract_col: Column | None = stream.column(column) if stream else None
+                if contract_col is not None:
+                    if contract_col.critical:
+                        desired.tags[key] = tag_json(contract_col.tag)
+                        columns_cov.add(key)
+                    continue
+                if is_airbyte_meta(column):
+                    continue
+                if key in actual.tags:  # classified before: keep it, so tags do not flap with data
+                    desired.tags[key] = actual.tags[key]
                     columns_cov.add(key)
+                    proposals.append(_kept(actual.tags[key]))
+                    continue
+                p = classify_column(column, data_type, samples.get((t.schema, t.name, column)))
+                proposals.append(p)
+                if p.critical:
+                    tag, text, evidence = made.column(p)
+                    desired.tags[key] = text
+                    desired.proposals.append(Proposal(key, dict(tag), p.reasons, evidence))
+                    columns_cov.add(key)
+            if stream is not None:
+                desired.tags[table_key] = tag_json(stream.tag)
                 continue
-            if is_airbyte_meta(column):
+            if table_key in actual.tags and not any(
+                p.critical for p in proposals if not p.reasons or p.reasons[0] != KEPT
+            ):
+                desired.tags[table_key] = actual.tags[table_key]  # classified before, nothing new
                 continue
-            if key in actual.tags:  # classified before: keep it, so tags do not flap with data
-                desired.tags[key] = actual.tags[key]
-                columns_cov.add(key)
-                proposals.append(_kept(actual.tags[key]))
-                continue
-            p = classify_column(column, data_type, samples.get((t.schema, t.name, column)))
-            proposals.append(p)
-            if p.critical:
-                tag, text, evidence = made.column(p)
-                desired.tags[key] = text
-                desired.proposals.append(Proposal(key, dict(tag), p.reasons, evidence))
-                columns_cov.add(key)
-        if stream is not None:
-            desired.tags[table_key] = tag_json(stream.tag)
-            continue
-        if table_key in actual.tags and not any(
-            p.critical for p in proposals if not p.reasons or p.reasons[0] != KEPT
-        ):
-            desired.tags[table_key] = actual.tags[table_key]  # classified before, nothing new
-            continue
-        tag = _table_proposal(t, ms, project, keys, proposals)
-        desired.tags[table_key] = made.text(tag)
-        desired.proposals.append(
-            Proposal(table_key, tag, (f"not in any contract; {t.kind} in {t.schema}",))
-        )
-    samples.close()
+            tag = _table_proposal(t, ms, project, keys, proposals)
+            desired.tags[table_key] = made.text(tag)
+            desired.proposals.append(
+                Proposal(table_key, tag, (f"not in any contract; {t.kind} in {t.schema}",))
+            )
+    finally:
+        samples.close()
     return desired, Coverage(frozenset(tables_cov), frozenset(columns_cov))
 
 
@@ -367,9 +369,11 @@ class _Samples:
         return self._read.get(key, [])
 
     def close(self) -> None:
-        """Read what is left (no query is left running)."""
-        for _ in self._chunks:
-            pass
+        """Stop reading: queries not started are cancelled, running ones are waited for, so
+        no query is left running on the connection (also when classification failed)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _table_proposal(

@@ -61,12 +61,6 @@ def merge_sql(a: Adapter, layout: Layout, window: Window, quarantine_batch: str 
     )
 
 
-def window_count_sql(a: Adapter, layout: Layout, window: Window) -> str:
-    from keel.batch.window import window_sql
-
-    return f"SELECT COUNT(*) FROM {a.ident(*layout.raw)} WHERE {window_sql(a, window)}"
-
-
 def promoted_tags(
     layout: Layout,
     recorded: Mapping[tuple[str, str], str],
