@@ -107,7 +107,8 @@ class Scope:
         """The floor once a batch whose newest extraction is ``upto`` is published: ``upto``
         when the gate took only rows older than the promised lateness (every row at or
         below it had committed; the watermark may be higher: a batch of late rows only),
-        else unchanged. It never moves down."""
+        else this scope's floor (None from :meth:`of` once the promise is withdrawn: the
+        floor is cleared). Under a promise it never moves down."""
         if not self.settles:
             return self.floor
         return max(self.floor, upto) if self.floor is not None else upto
