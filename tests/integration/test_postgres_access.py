@@ -18,8 +18,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from tests.support.postgres_publish import publish_masked_contacts
 
-from keel.adapters.postgres import PostgresAdapter
 from keel.sql import POSTGRES, ident
 
 pytestmark = pytest.mark.postgres
@@ -190,23 +190,7 @@ def test_least_privilege_matrix(pg_db: Any, pg_project: Any, keel: Any) -> None:
         "INSERT INTO gong_data.meetings VALUES ('m1', 'renewal')",
     )
     # keel's publish creates a masked table and applies the masking in the same transaction
-    adapter = PostgresAdapter(pg_db.admin_dsn)
-    try:
-        with adapter.transaction():
-            adapter.execute(
-                "CREATE TABLE hubspot_data.contacts (id text, email text, first_name text, "
-                "last_name text, phone text, company_id text, lifecycle_stage text, "
-                "updated_at timestamptz)"
-            )
-            adapter.execute(
-                "INSERT INTO hubspot_data.contacts VALUES ('p1', 'bo@example.com', 'Bo', 'Ek', "
-                "'+1 415 555 0100', 'co1', 'lead', now())"
-            )
-            masking = adapter.masking_sql("HUBSPOT_DATA", "CONTACTS")
-            for statement in masking:
-                adapter.execute(statement)
-    finally:
-        adapter.close()
+    masking = publish_masked_contacts(pg_db.admin_dsn)
     app, admin = (ident(pg_db.role(r), POSTGRES) for r in (APP, ADMIN))
     (keel_user,) = pg_db.rows("SELECT current_user")[0]
     hide = (

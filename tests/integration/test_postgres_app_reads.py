@@ -31,8 +31,7 @@ from typing import Any
 
 import psycopg
 import pytest
-
-from keel.adapters.postgres import PostgresAdapter
+from tests.support.postgres_publish import publish_masked_contacts
 
 pytestmark = pytest.mark.postgres
 
@@ -83,22 +82,7 @@ def test_app_select_star_on_the_promoted_name_with_keel(
         dsn=users["admin"],
     )
     # ... and one keel's publish creates, with the masking in the same transaction
-    adapter = PostgresAdapter(pg_db.admin_dsn)
-    try:
-        with adapter.transaction():
-            adapter.execute(
-                "CREATE TABLE hubspot_data.contacts (id text, email text, first_name text, "
-                "last_name text, phone text, company_id text, lifecycle_stage text, "
-                "updated_at timestamptz)"
-            )
-            adapter.execute(
-                "INSERT INTO hubspot_data.contacts VALUES ('p1', 'bo@example.com', 'Bo', 'Ek', "
-                "'+1 415 555 0100', 'co1', 'lead', now())"
-            )
-            for statement in adapter.masking_sql("HUBSPOT_DATA", "CONTACTS"):
-                adapter.execute(statement)
-    finally:
-        adapter.close()
+    publish_masked_contacts(pg_db.admin_dsn)
     assert keel("apply", "--yes", project=root).exit_code == 0
     assert keel("plan", "--detailed-exitcode", project=root).exit_code == 0
 
