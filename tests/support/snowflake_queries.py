@@ -25,6 +25,18 @@ LIT = r"'(?:[^']|'')*'"
 
 # ---- metadata queries -----------------------------------------------------------------------
 
+# the columns of SHOW GRANTS TO ROLE / DATABASE ROLE
+SHOW_GRANTS_TO_COLUMNS = [
+    "created_on",
+    "privilege",
+    "granted_on",
+    "name",
+    "granted_to",
+    "grantee_name",
+    "grant_option",
+    "granted_by",
+]
+
 
 def _info(cur: Cursor, m: re.Match[str]) -> None:
     a = cur.a
@@ -241,16 +253,7 @@ def _show_grants_to(cur: Cursor, m: re.Match[str]) -> None:
             rows.append((None, privilege, on, _fqn(key), kind, role, "false", "ADMIN"))
     if kind == "DATABASE_ROLE":
         cur._result(
-            [
-                "created_on",
-                "privilege",
-                "granted_on",
-                "name",
-                "granted_to",
-                "grantee_name",
-                "grant_option",
-                "granted_by",
-            ],
+            SHOW_GRANTS_TO_COLUMNS,
             rows,
         )
         return
@@ -279,16 +282,7 @@ def _show_grants_to(cur: Cursor, m: re.Match[str]) -> None:
         if grantee == role:
             rows.append((None, "USAGE", "ROLE", granted, "ROLE", role, "false", "SECURITYADMIN"))
     cur._result(
-        [
-            "created_on",
-            "privilege",
-            "granted_on",
-            "name",
-            "granted_to",
-            "grantee_name",
-            "grant_option",
-            "granted_by",
-        ],
+        SHOW_GRANTS_TO_COLUMNS,
         rows,
     )
 
