@@ -90,7 +90,8 @@ def read_with_age(a: Adapter, lag_hours: int) -> list[tuple[TagKey, str | None, 
 
 
 def read_under(a: Adapter, schemas: Iterable[str]) -> dict[tuple[str, str], str]:
-    """Recorded tags (object type, object name) -> JSON under ``schemas`` (one query)."""
+    """Recorded tags (object type, object name) -> JSON of each of ``schemas`` (schema or
+    ``schema.table`` names) and every object under it (one query)."""
     name = a.ident("OBJECT_NAME")
     ranges = " OR ".join(
         f"({name} = {a.lit(s)} OR SUBSTR({name}, 1, {len(s) + 1}) = {a.lit(s + '.')})"
@@ -110,15 +111,4 @@ def read_under(a: Adapter, schemas: Iterable[str]) -> dict[tuple[str, str], str]
 def read_table(a: Adapter, schema: str, table: str) -> dict[tuple[str, str], str]:
     """Recorded tags (object type, object name) -> JSON of ``schema.table`` and its columns
     (one query)."""
-    return read_under_relation(a, f"{schema}.{table}")
-
-
-def read_under_relation(a: Adapter, name: str) -> dict[tuple[str, str], str]:
-    col = a.ident("OBJECT_NAME")
-    rows = a.fetch(
-        f"SELECT {a.ident('OBJECT_TYPE')}, {col}, {a.ident('TAG_VALUE')} "
-        f"FROM {a.ops_table(T)} WHERE {a.ident('TAG_NAME')} = {a.lit(a.tag_name)} AND "
-        f"({col} = {a.lit(name)} OR SUBSTR({col}, 1, {len(name) + 1}) = {a.lit(name + '.')})",
-        "tags",
-    )
-    return {(t, n): v for t, n, v in rows}
+    return read_under(a, [f"{schema}.{table}"])
