@@ -4,20 +4,12 @@ bound parameters (psycopg's ``%s``), two connections racing for the same events.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
+
+from tests.support.events import Event
 
 from keel.adapters.postgres import PostgresAdapter
 from keel.batch.events import EventStore
-
-
-@dataclass(frozen=True)
-class Event:
-    event_id: str
-    job_id: str
-    connection_id: str | None = "c1"
-    connection_name: str | None = "Gong"
-    kind: str = "sync_succeeded"
 
 
 def test_two_connections_storing_the_same_events_store_each_once(pg_db: Any) -> None:

@@ -4,24 +4,15 @@ webhook body travels as a bind parameter, never as SQL text."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pytest
+from tests.support.events import Event
 
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter
 from keel.adapters.duckdb import DuckDBAdapter
 from keel.batch.events import EventStore
 from keel.errors import WarehouseError
-
-
-@dataclass(frozen=True)
-class Event:
-    event_id: str
-    job_id: str
-    connection_id: str | None = "c1"
-    connection_name: str | None = "Gong"
-    kind: str = "sync_succeeded"
 
 
 class Recording(DuckDBAdapter):
