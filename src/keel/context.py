@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from keel.governance.desired import Coverage
     from keel.ingest.results import ProgressEvent, SourceResult
     from keel.plan.model import Change, Plan
-    from keel.project.loader import Project
+    from keel.project.load_project import EntityTypeFor
+    from keel.project.loaded import Project
     from keel.publish.pipeline import RunReport
     from keel.quality.model import SourceReport, StreamReport
     from keel.resources import ActualState, DesiredState
@@ -86,13 +87,24 @@ class Context:
     @property
     def project(self) -> Project:
         if self._project is None:
-            from keel.governance.classify.tables import entity_type_for_table
-            from keel.project.loader import load_project
-
-            self._project = load_project(self.root, self._env, entity_type_for_table)
+            self._project = self._load_project()
             for text in self._project.not_run_warnings():
                 self.console.warn(text)
         return self._project
+
+    def _load_project(self) -> Project:
+        def classifier() -> EntityTypeFor:
+            from keel.governance.classify.tables import entity_type_for_table
+
+            return entity_type_for_table
+
+        if self._env is None:  # the process's environment: the compiled copy may serve
+            from keel.project import compiled
+
+            return compiled.load(self.root, classifier)
+        from keel.project.loader import load_project
+
+        return load_project(self.root, self._env, classifier())
 
     @property
     def adapter(self) -> Adapter:

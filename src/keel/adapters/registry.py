@@ -7,7 +7,7 @@ from typing import Any
 
 from keel.adapters.base import Adapter
 from keel.errors import KeelError
-from keel.project.loader import Project
+from keel.project.loaded import Project
 
 # engine -> (module, class); a module is imported only when its engine is used
 ENGINES = {
@@ -20,7 +20,7 @@ ENGINES = {
 def adapter_for(project: Project) -> Adapter:
     wh = project.spec.warehouse
     tag = project.spec.metadata_tag
-    kwargs: dict[str, Any] = {"tag_name": tag.name.upper(), "tag_schema": tag.schema_.upper()}
+    kwargs: dict[str, Any] = {"tag_name": tag.name.upper(), "tag_schema": tag.schema.upper()}
     module_name, class_name = ENGINES[wh.engine]
     try:
         cls = getattr(importlib.import_module(module_name), class_name)

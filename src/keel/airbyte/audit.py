@@ -9,7 +9,7 @@ from __future__ import annotations
 from keel.airbyte.client import AirbyteClient, AirbyteError
 from keel.airbyte.connections import build
 from keel.airbyte.versions import connector_versions
-from keel.project.loader import Project
+from keel.project.loaded import Project
 
 Finding = tuple[str, str]  # (object, message)
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from keel.airbyte.client import AirbyteClient
     from keel.airbyte.standard import AirbytePlan
     from keel.console import Console
-    from keel.project.loader import Project
+    from keel.project.loaded import Project
 
 TERMINAL = {"succeeded", "failed", "cancelled", "incomplete"}
 

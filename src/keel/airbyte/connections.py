@@ -24,7 +24,7 @@ from keel.airbyte.standard import (
     workspace_change,
 )
 from keel.errors import KeelError
-from keel.project.loader import Project
+from keel.project.loaded import Project
 
 
 def raw_schema(project: Project, source: str) -> str:

@@ -33,7 +33,7 @@ from keel.quality.model import SourceReport, TransformResult
 
 if TYPE_CHECKING:
     from keel.context import Context
-    from keel.project.loader import Project
+    from keel.project.loaded import Project
 
 GATE_KINDS = frozenset({"gate", "promote", "run"})
 # What an alert is about: the gate's own report for the gate kinds, else a few named fields.

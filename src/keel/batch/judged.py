@@ -58,7 +58,7 @@ from keel import ops_tables as ops
 
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter
-    from keel.project.loader import Stream
+    from keel.project.loaded import Stream
 
 RAW_ID = "_AIRBYTE_RAW_ID"
 EXTRACTED_AT = "_AIRBYTE_EXTRACTED_AT"

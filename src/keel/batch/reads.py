@@ -27,7 +27,7 @@ from keel.batch.window import EXTRACTED_AT, RAW_ID, Window, relation_sql, utc, w
 from keel.errors import QualityError
 
 if TYPE_CHECKING:
-    from keel.project.loader import Stream
+    from keel.project.loaded import Stream
 
 Columns = dict[tuple[str, str], list[tuple[str, str]]]  # (SCHEMA, TABLE) -> [(COLUMN, type)]
 

@@ -34,7 +34,7 @@ from keel.batch.judged import Scope, not_judged_sql, stream_name, stream_pending
 
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter
-    from keel.project.loader import Stream
+    from keel.project.loaded import Stream
 
 EXTRACTED_AT = "_AIRBYTE_EXTRACTED_AT"
 RAW_ID = "_AIRBYTE_RAW_ID"

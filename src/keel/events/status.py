@@ -18,7 +18,7 @@ from keel.batch import results as dq_results
 from keel.batch import watermarks
 from keel.batch.events import EventStore
 from keel.events import chart
-from keel.project.loader import Project
+from keel.project.loaded import Project
 
 # what the page and /api/status show of a batch
 BATCH_SHOWN = (

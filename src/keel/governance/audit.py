@@ -14,7 +14,7 @@ from typing import Any
 
 from keel.governance.desired import Coverage
 from keel.plan.diff import drift
-from keel.project.loader import Project
+from keel.project.loaded import Project
 from keel.resources import ActualState, DesiredState
 
 MIN_TESTS = 3

@@ -21,7 +21,7 @@ from keel.governance.classify_rules import (
     table_pii_level,
     table_vector_index,
 )
-from keel.project.loader import Column, ManagedSchema, Project, Stream, tag_json
+from keel.project.loaded import Column, ManagedSchema, Project, Stream, tag_json
 from keel.resources import (
     AIRBYTE_INTERNAL,
     ActualState,

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from keel.project.init import dump
-from keel.project.loader import CONTRACTS_DIR, Project
+from keel.project.loaded import CONTRACTS_DIR, Project
 from keel.resources import ActualState, Proposal
 
 REVIEW = "Proposed by keel classify: review and edit."

@@ -8,6 +8,7 @@ apply where the connector defines none.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from keel.ingest.results import ProgressEvent, SourceResult
 
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter
-    from keel.project.loader import Project
+    from keel.project.loaded import Project
 
 WRITABLE = ("duckdb", "postgres")  # engines whose _RAW schemas keel ingest writes
 
@@ -83,7 +84,7 @@ def ingest_sources(
                 progress=progress,
                 cursors=cursors,
                 primary_keys=keys,
-                timeouts=spec.timeouts.model_dump(),
+                timeouts=dataclasses.asdict(spec.timeouts),
             )
         )
     return results

@@ -27,6 +27,7 @@ class DbtProject:
     root: Path
     vars: dict[str, Any] = field(default_factory=dict)
     files: list[tuple[Path, str]] = field(default_factory=list)  # (path, display)
+    folders: list[Path] = field(default_factory=list)  # the model paths searched
 
 
 def read_dbt_project(
@@ -62,7 +63,10 @@ def read_dbt_project(
     project = DbtProject(root, _vars(raw.get("vars"), name))
     for folder in paths:
         base = (root / str(folder)).resolve()
-        if not base.is_dir() or not base.is_relative_to(root):
+        if not base.is_relative_to(root):
+            continue
+        project.folders.append(base)  # a folder created later changes the project
+        if not base.is_dir():
             continue
         for file in sorted([*base.rglob("*.yml"), *base.rglob("*.yaml")]):
             if len(project.files) >= MAX_FILES:

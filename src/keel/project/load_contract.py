@@ -7,6 +7,7 @@ against ``keel.yml`` (sources, tag keys, ``meta.keel``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,22 +16,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from keel.errors import Problem
-from keel.project.dbt_jinja import render_tree
-from keel.project.load_project import Frame
-from keel.project.loaded import Column, Stream, canon
-from keel.project.models import (
+from keel.project.contract_file import (
     ColumnContract,
     ContractFile,
-    Freshness,
-    KeelMeta,
     SourceContract,
     TableContract,
 )
+from keel.project.dbt_jinja import render_tree
+from keel.project.load_project import Frame
+from keel.project.loaded import Column, Stream, canon
+from keel.project.models import KEEL_META_KEYS, Freshness, KeelMeta
 from keel.project.problems import check_length, check_tag_meta, pydantic_problems
 from keel.project.tests_spec import did_you_mean, normalise_test, parse_relation, runs_in_keel
+from keel.project.validate import validate
 from keel.project.yamlio import LDict, LList, line_at, load_yaml, substitute_env
 
-KEEL_META_KEYS = set(KeelMeta.model_fields)
 # top-level keys of a dbt properties file that describe other resources than sources
 OTHER_RESOURCES = frozenset(
     {
@@ -172,7 +172,7 @@ def _normalise_tests(
         test, found = normalise_test(item, file=file, line=line, column=column, render=render)
         problems += found
         if test is not None:
-            out.append(test.model_dump())
+            out.append(dataclasses.asdict(test))
     return out
 
 
@@ -268,7 +268,7 @@ class _Table:
                 if value is None:
                     return None
                 try:
-                    return Freshness.model_validate(value)
+                    return validate(Freshness, value)
                 except ValidationError as exc:
                     self.problems.extend(pydantic_problems(exc, self.raw, self.display, Freshness))
                     return None
@@ -289,9 +289,10 @@ class _Table:
                     did_you_mean(key, KEEL_META_KEYS),
                 )
         try:
-            return KeelMeta.model_validate(
-                {k: v for k, v in keel_raw.items() if k in KEEL_META_KEYS}
-            )
+            known = {k: v for k, v in keel_raw.items() if k in KEEL_META_KEYS}
+            if isinstance(known.get("primary_key"), str):  # one key column, written alone
+                known["primary_key"] = [known["primary_key"]]
+            return validate(KeelMeta, known)
         except ValidationError as exc:
             self.problems.extend(pydantic_problems(exc, self.raw, self.display, KeelMeta))
             return KeelMeta()

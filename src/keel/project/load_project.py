@@ -21,6 +21,7 @@ from keel.project.loaded import PROJECT_FILE, canon
 from keel.project.models import ProjectFile, Warehouse
 from keel.project.problems import check_length, check_tag_meta, pydantic_problems
 from keel.project.tests_spec import did_you_mean
+from keel.project.validate import validate
 from keel.project.yamlio import LDict, line_at, load_yaml, substitute_env
 
 REQUIRED_TAG_KEYS = ("data_source", "update_frequency", "pii_level", "entity_type")
@@ -44,7 +45,7 @@ def read_project_file(path: Path, env: dict[str, str] | None) -> ProjectRead:
     elif raw is not None:
         raw, missing = substitute_env(raw, env)
         try:
-            spec = ProjectFile.model_validate(raw)
+            spec = validate(ProjectFile, raw)
         except ValidationError as exc:
             problems += pydantic_problems(exc, raw, PROJECT_FILE, ProjectFile)
     if spec is not None:

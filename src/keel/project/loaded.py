@@ -77,6 +77,9 @@ class Project:
     spec: ProjectFile
     streams: dict[str, Stream]  # "source.stream" -> Stream
     missing_env: dict[str, str] = field(default_factory=dict)
+    # what the load read, for keel.project.compiled: files, and folders whose *.yml /
+    # *.yaml were read (recursive: True for a dbt project's model paths)
+    inputs: tuple[tuple[str, bool | None], ...] = ()
 
     @property
     def tag_name(self) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.errors import Problem, ProjectError
-from keel.project.dbt_project import read_dbt_project
+from keel.project.dbt_project import DBT_PROJECT_FILE, read_dbt_project
 from keel.project.fragments import check_fragments
 from keel.project.load_contract import check_relationships, load_contract
 from keel.project.load_project import EntityTypeFor, Frame, read_project_file
@@ -81,12 +81,15 @@ def load_project(
         for f in sorted(contracts_dir.glob("*.yml")) + sorted(contracts_dir.glob("*.yaml"))
     ]
     dbt_vars: dict[str, Any] = {}
+    inputs: list[tuple[str, bool | None]] = [(str(path), None), (str(contracts_dir), False)]
     if spec is not None and spec.dbt_project:
         dbt, found = read_dbt_project(root, spec.dbt_project, line_at(read.raw, ["dbt_project"]))
         problems += found
         if dbt is not None:
             files += dbt.files
             dbt_vars = dbt.vars
+            inputs.append((str(dbt.root / DBT_PROJECT_FILE), None))
+            inputs += [(str(folder), True) for folder in dbt.folders]
     frame = Frame.of(spec, read.raw, env, entity_type_for, dbt_vars)
     for file, display in files:
         found_streams, found = load_contract(file, display, frame, env)
@@ -107,4 +110,4 @@ def load_project(
         problems += check_names(spec, read.raw, streams)
     if problems or spec is None:
         raise ProjectError(problems or [Problem(PROJECT_FILE, None, "empty project file")])
-    return Project(root=root, spec=spec, streams=streams, missing_env=read.missing_env)
+    return Project(root, spec, streams, read.missing_env, tuple(inputs))

@@ -1,37 +1,119 @@
-"""Pydantic models of ``keel.yml`` and of a contract file (dbt sources, version 2).
+"""The values a loaded project holds: ``keel.yml`` and what contracts declare.
 
-Models are strict about their own keys (``extra="forbid"``) so a typo is an
-error with a hint, except where dbt allows free-form content (``meta``,
-``config``). Data tests are normalised into :class:`DataTest` by the loader
-before the contract is validated, so every test carries its file and line.
+They are plain frozen dataclasses, so a command that reads a compiled project
+(:mod:`keel.project.compiled`) never imports pydantic. Validation of the YAML is
+pydantic's, applied by :func:`keel.project.validate.validate` (``extra`` keys
+are errors, ``Bound`` limits and ``Literal`` values checked), so a typo is an
+error with a hint. The YAML shape of a contract file, which no loaded project
+keeps, is in :mod:`keel.project.contract_file`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import os
+from dataclasses import dataclass, field, fields
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from keel.project.envsub import substitute_text
 
 Engine = Literal["duckdb", "postgres", "snowflake"]
 Schedule = Literal["hourly", "daily", "streaming", "manual"]
 Severity = Literal["error", "warn"]
 OnFail = Literal["block", "quarantine_rows"]
 OnMetaChanges = Literal["warn", "block"]
+STRICT = {"extra": "forbid"}  # pydantic's config for every model here
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class Bound:
+    """Numeric limits of a field (``Annotated[float, Bound(gt=0)]``), read by pydantic."""
+
+    def __init__(self, **limits: float) -> None:
+        self.limits = limits
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema.update(self.limits)  # int and float core schemas take gt / ge / lt / le
+        return schema
 
 
-class Warehouse(Strict):
+class Secret:
+    """A secret value: never in ``repr``/``str``; ``get_secret_value()`` reads it.
+
+    ``template`` is the text it was written as in keel.yml when that named an
+    environment variable (``${SLACK_WEBHOOK_URL}``): a compiled project keeps only
+    the template and reads the variable again when loaded (:meth:`from_template`),
+    so no file of keel's holds the value of a secret that came from the environment.
+    """
+
+    __slots__ = ("_value", "template")
+
+    def __init__(self, value: str, template: str | None = None) -> None:
+        self._value = value
+        self.template = template
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    @classmethod
+    def from_template(cls, template: str) -> Secret:
+        """The secret ``template`` names, read from the environment now."""
+        return cls(substitute_text(template, os.environ), template)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        def secret(value: Any) -> Secret:
+            if isinstance(value, Secret):
+                return value
+            if not isinstance(value, str):
+                raise ValueError("Input should be a valid string")
+            # text from keel.yml that named a variable keeps how it was written (envsub)
+            return cls(str(value), getattr(value, "template", None))
+
+        return core_schema.no_info_plain_validator_function(secret)
+
+
+class Spec:
+    """Base of the models: string values of ``SECRETS`` fields become :class:`Secret`."""
+
+    SECRETS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.SECRETS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Secret(value))
+
+
+Positive = Annotated[float, Bound(gt=0)]
+
+
+@dataclass(frozen=True)
+class Warehouse(Spec):
+    __pydantic_config__ = STRICT
+    SECRETS = ("dsn", "password", "private_key_passphrase")
+
     engine: Engine = "duckdb"
     path: str = ".keel/warehouse.duckdb"
-    dsn: SecretStr | None = None
+    dsn: Secret | None = None
     account: str | None = None
     user: str | None = None
-    password: SecretStr | None = None
+    password: Secret | None = None
     private_key_path: str | None = None
-    private_key_passphrase: SecretStr | None = None
+    private_key_passphrase: Secret | None = None
     authenticator: str | None = None  # snowflake: externalbrowser for people (SSO)
     role: str | None = None
     warehouse: str | None = None
@@ -43,156 +125,211 @@ class Warehouse(Strict):
     edition: Literal["standard", "enterprise"] = "enterprise"  # snowflake: masking policies
 
 
-class MetadataTag(Strict):
-    name: str = "SOPHIA_AI_METADATA"
-    schema_: str = Field("SOPHIA_OPS", alias="schema")
-    max_length: int = Field(256, ge=16, le=256)
+@dataclass(frozen=True)
+class MetadataTag:
+    __pydantic_config__ = STRICT
+
     keys: dict[str, list[str]]
+    name: str = "SOPHIA_AI_METADATA"
+    schema: str = "SOPHIA_OPS"
+    max_length: Annotated[int, Bound(ge=16, le=256)] = 256
 
 
-class SchemaSpec(Strict):
+@dataclass(frozen=True)
+class SchemaSpec:
+    __pydantic_config__ = STRICT
+
     description: str | None = None
-    meta: dict[str, str] = {}
+    meta: dict[str, str] = field(default_factory=dict)
     kind: Literal["platform", "data"] = "platform"
 
 
-class RoleSpec(Strict):
+@dataclass(frozen=True)
+class RoleSpec:
+    __pydantic_config__ = STRICT
+
     description: str | None = None
-    read: list[str] = []
-    write: list[str] = []
-    own: list[str] = []
-    granted_to: list[str] = []
-    masked_pii_levels: list[str] = []
+    read: list[str] = field(default_factory=list)
+    write: list[str] = field(default_factory=list)
+    own: list[str] = field(default_factory=list)
+    granted_to: list[str] = field(default_factory=list)
+    masked_pii_levels: list[str] = field(default_factory=list)
 
 
-class AirbyteRef(Strict):
+@dataclass(frozen=True)
+class AirbyteRef:
+    __pydantic_config__ = STRICT
+
     connection_id: str | None = None
     connection_name: str | None = None
 
 
-class DbtTransform(Strict):
+@dataclass(frozen=True)
+class DbtTransform:
+    __pydantic_config__ = STRICT
+
     project_dir: str
     select: str | None = None
 
 
-class Transform(Strict):
+@dataclass(frozen=True)
+class Transform:
+    __pydantic_config__ = STRICT
+
     dbt: DbtTransform | None = None
     command: list[str] | None = None
 
 
-class ConnectorTimeouts(Strict):
+@dataclass(frozen=True)
+class ConnectorTimeouts:
     """Seconds each connector command may take; ``read_idle``: longest time without
     output during ``read`` (keel.ingest.guard). The process group is killed after."""
 
-    spec: float = Field(300, gt=0)
-    check: float = Field(300, gt=0)
-    discover: float = Field(900, gt=0)
-    read: float = Field(86400, gt=0)
-    read_idle: float = Field(900, gt=0)
+    __pydantic_config__ = STRICT
+
+    spec: Positive = 300
+    check: Positive = 300
+    discover: Positive = 900
+    read: Positive = 86400
+    read_idle: Positive = 900
 
 
-class ChangesTrigger(Strict):
+@dataclass(frozen=True)
+class ChangesTrigger:
     """``trigger: changes`` (issue 14): keel serve gates and publishes when rows landed."""
 
-    min_rows: int = Field(default=1, ge=1)  # publish once this many rows are pending ...
-    quiet: float = Field(default=2.0, ge=0)  # ... and none landed for this many seconds
-    max_wait: float = Field(default=60.0, gt=0)  # pending rows never wait longer than this
-    probe_every: float = Field(default=1.0, gt=0)  # seconds between two cheap probes
+    __pydantic_config__ = STRICT
+
+    min_rows: Annotated[int, Bound(ge=1)] = 1  # publish once this many rows are pending ...
+    quiet: Annotated[float, Bound(ge=0)] = 2.0  # ... and none landed for this many seconds
+    max_wait: Positive = 60.0  # pending rows never wait longer than this
+    probe_every: Positive = 1.0  # seconds between two cheap probes
 
 
-class SourceSpec(Strict):
+@dataclass(frozen=True)
+class SourceSpec:
+    __pydantic_config__ = STRICT
+
     description: str | None = None
     # webhook: Airbyte's notification runs the gate; changes: keel serve watches RAW
     trigger: Literal["webhook", "changes"] = "webhook"
-    changes: ChangesTrigger = ChangesTrigger()
+    changes: ChangesTrigger = field(default_factory=ChangesTrigger)
     # every source is gated at least this often, whatever its trigger (a missed webhook,
     # a late row the probe did not see); 0 turns it off
-    fallback_seconds: float = Field(default=900.0, ge=0)
+    fallback_seconds: Annotated[float, Bound(ge=0)] = 900.0
     schedule: Schedule = "hourly"
     airbyte: AirbyteRef | None = None
     connector: str = "demo"
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = field(default_factory=dict)
     streams: list[str] | None = None
     transform: Transform | None = None
-    timeouts: ConnectorTimeouts = ConnectorTimeouts()
+    timeouts: ConnectorTimeouts = field(default_factory=ConnectorTimeouts)
 
 
-class SlackAlerts(Strict):
-    webhook_url: SecretStr | None = None
+@dataclass(frozen=True)
+class SlackAlerts(Spec):
+    __pydantic_config__ = STRICT
+    SECRETS = ("webhook_url",)
+
+    webhook_url: Secret | None = None
 
 
-class PagerDutyAlerts(Strict):
-    routing_key: SecretStr | None = None
+@dataclass(frozen=True)
+class PagerDutyAlerts(Spec):
+    __pydantic_config__ = STRICT
+    SECRETS = ("routing_key",)
+
+    routing_key: Secret | None = None
     events_url: str = "https://events.pagerduty.com/v2/enqueue"
 
 
-class ConsoleAlerts(Strict):
+@dataclass(frozen=True)
+class ConsoleAlerts:
+    __pydantic_config__ = STRICT
+
     path: str | None = ".keel/alerts.log"
 
 
-class Alerts(Strict):
-    slack: SlackAlerts = SlackAlerts()
-    pagerduty: PagerDutyAlerts = PagerDutyAlerts()
-    console: ConsoleAlerts = ConsoleAlerts()
+@dataclass(frozen=True)
+class Alerts:
+    __pydantic_config__ = STRICT
+
+    slack: SlackAlerts = field(default_factory=SlackAlerts)
+    pagerduty: PagerDutyAlerts = field(default_factory=PagerDutyAlerts)
+    console: ConsoleAlerts = field(default_factory=ConsoleAlerts)
 
 
-class AirbyteApi(Strict):
+@dataclass(frozen=True)
+class AirbyteApi(Spec):
+    __pydantic_config__ = STRICT
+    SECRETS = ("client_id", "client_secret", "token", "username", "password")
+
     api_url: str = "https://api.airbyte.com/v1"
     workspace_id: str | None = None
-    client_id: SecretStr | None = None
-    client_secret: SecretStr | None = None
-    token: SecretStr | None = None
-    username: SecretStr | None = None  # basic auth (self-hosted Airbyte)
-    password: SecretStr | None = None
-    poll_minutes: int = Field(5, ge=1, le=1440)
-    timeout_seconds: float = Field(30.0, gt=0, le=600)
-    retries: int = Field(4, ge=0, le=10)
+    client_id: Secret | None = None
+    client_secret: Secret | None = None
+    token: Secret | None = None
+    username: Secret | None = None  # basic auth (self-hosted Airbyte)
+    password: Secret | None = None
+    poll_minutes: Annotated[int, Bound(ge=1, le=1440)] = 5
+    timeout_seconds: Annotated[float, Bound(gt=0, le=600)] = 30.0
+    retries: Annotated[int, Bound(ge=0, le=10)] = 4
 
 
-class Serve(Strict):
+@dataclass(frozen=True)
+class Serve(Spec):
+    __pydantic_config__ = STRICT
+    SECRETS = ("token",)
+
     public_url: str = "http://127.0.0.1:8787"
-    token: SecretStr | None = None
+    token: Secret | None = None
 
 
-class Classification(Strict):
-    sample_rows: int = Field(50, ge=0, le=10_000)
-    long_text_chars: int = Field(200, ge=1)
+@dataclass(frozen=True)
+class Classification:
+    __pydantic_config__ = STRICT
+
+    sample_rows: Annotated[int, Bound(ge=0, le=10_000)] = 50
+    long_text_chars: Annotated[int, Bound(ge=1)] = 200
 
 
-class ProjectFile(Strict):
+@dataclass(frozen=True)
+class ProjectFile:
     """``keel.yml``."""
 
+    __pydantic_config__ = STRICT
+
+    metadata_tag: MetadataTag
     version: Literal[1] = 1
     name: str = "keel"
-    warehouse: Warehouse = Warehouse()
-    metadata_tag: MetadataTag
-    schemas: dict[str, SchemaSpec] = {}
-    roles: dict[str, RoleSpec] = {}
-    sources: dict[str, SourceSpec] = {}
-    alerts: Alerts = Alerts()
+    warehouse: Warehouse = field(default_factory=Warehouse)
+    schemas: dict[str, SchemaSpec] = field(default_factory=dict)
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
+    sources: dict[str, SourceSpec] = field(default_factory=dict)
+    alerts: Alerts = field(default_factory=Alerts)
     airbyte: AirbyteApi | None = None
-    serve: Serve = Serve()
-    classification: Classification = Classification()
-    vars: dict[str, Any] = {}  # dbt's var(): values for the jinja in contracts
+    serve: Serve = field(default_factory=Serve)
+    classification: Classification = field(default_factory=Classification)
+    vars: dict[str, Any] = field(default_factory=dict)  # dbt's var(): values for contracts' jinja
     dbt_project: str | None = None  # a dbt project whose sources files are the contracts
 
-    @field_validator("sources")
-    @classmethod
-    def _source_names(cls, value: dict[str, SourceSpec]) -> dict[str, SourceSpec]:
-        for name in value:
+    def __post_init__(self) -> None:
+        for name in self.sources:
             if not name.replace("_", "").isalnum() or not name[:1].isalpha():
                 raise ValueError(f"source name {name!r} must be letters, digits and underscores")
-        return value
 
 
-# ---- contracts (dbt sources format) -------------------------------------------------
+# ---- what contracts declare, kept by the loaded project ------------------------------
 
 
-class DataTest(Strict):
+@dataclass(frozen=True)
+class DataTest:
     """One data test, normalised from any of dbt's spellings."""
 
+    __pydantic_config__ = STRICT
+
     name: str
-    args: dict[str, Any] = {}
+    args: dict[str, Any] = field(default_factory=dict)
     severity: Severity = "error"
     where: str | None = None
     column: str | None = None
@@ -200,25 +337,31 @@ class DataTest(Strict):
     line: int = 0
 
 
-class Freshness(Strict):
+@dataclass(frozen=True)
+class Freshness:
+    __pydantic_config__ = STRICT
+
     warn_after: dict[str, Any] | None = None
     error_after: dict[str, Any] | None = None
     filter: str | None = None
 
 
-class KeelMeta(Strict):
-    primary_key: list[str] = []
+@dataclass(frozen=True)
+class KeelMeta:
+    __pydantic_config__ = STRICT
+
+    primary_key: list[str] = field(default_factory=list)  # one name is a list of one
     cursor: str | None = None
     critical: bool = False
     on_fail: OnFail = "block"
     deleted_at: str | None = None
     # how far before the watermark a gate still looks for rows committed late (issue 14)
-    lookback_hours: float = Field(default=72.0, gt=0)
+    lookback_hours: Positive = 72.0
     # rows extracted in the last settle_seconds wait for the next batch (late commits)
-    settle_seconds: float = Field(default=0.0, ge=0)
+    settle_seconds: Annotated[float, Bound(ge=0)] = 0.0
     # a promise about the loader: it commits every row within this many seconds of its
     # _AIRBYTE_EXTRACTED_AT (clock skew included); the read floor moves (docs/batches.md)
-    max_lateness_seconds: float | None = Field(default=None, gt=0)
+    max_lateness_seconds: Positive | None = None
     # rows whose _AIRBYTE_META.changes is not empty (a value the loader nulled or cut)
     on_meta_changes: OnMetaChanges = "warn"
 
@@ -227,67 +370,5 @@ class KeelMeta(Strict):
         """How long ago a row must have been extracted for a batch to take it."""
         return max(self.settle_seconds, self.max_lateness_seconds or 0.0)
 
-    @field_validator("primary_key", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
 
-
-class ColumnContract(Strict):
-    name: str
-    description: str | None = None
-    data_type: str | None = None
-    meta: dict[str, Any] = {}
-    data_tests: list[DataTest] = []
-    tags: list[str] | str = []
-    quote: bool | None = None
-    config: dict[str, Any] = {}
-    constraints: list[Any] = []
-    docs: dict[str, Any] = {}
-    # accepted as dbt does (dbt-core 1.11 jsonschema ColumnProperties); keel does not use them
-    column_mask: Any = None
-    databricks_tags: Any = None
-    dimension: Any = None
-    entity: Any = None
-    granularity: Any = None
-    policy_tags: Any = None
-
-
-class TableContract(Strict):
-    name: str
-    description: str | None = None
-    identifier: str | None = None
-    meta: dict[str, Any] = {}
-    loaded_at_field: str | None = None
-    freshness: Freshness | None = None
-    columns: list[ColumnContract] = []
-    data_tests: list[DataTest] = []
-    tags: list[str] | str = []
-    config: dict[str, Any] = {}
-    quoting: dict[str, Any] = {}
-    external: dict[str, Any] | None = None
-    loader: str | None = None
-    docs: dict[str, Any] = {}
-
-
-class SourceContract(Strict):
-    name: str
-    description: str | None = None
-    database: str | None = None
-    schema_: str | None = Field(None, alias="schema")
-    meta: dict[str, Any] = {}
-    loader: str | None = None
-    loaded_at_field: str | None = None
-    freshness: Freshness | None = None
-    tables: list[TableContract] = []
-    tags: list[str] | str = []
-    config: dict[str, Any] = {}
-    quoting: dict[str, Any] = {}
-    catalog: str | None = None
-    overrides: Any = None  # deprecated in dbt 1.10; accepted, unused
-
-
-class ContractFile(Strict):
-    version: Literal[2]
-    sources: list[SourceContract] = []
-    anchors: list[Any] | None = None  # dbt 1.10+: a home for YAML anchors, otherwise unused
+KEEL_META_KEYS = frozenset(f.name for f in fields(KeelMeta))

@@ -7,6 +7,8 @@ and a did-you-mean hint; tag metadata (a ``meta`` block) is checked against
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -18,21 +20,17 @@ from keel.project.tests_spec import did_you_mean
 from keel.project.yamlio import line_at
 
 
-def pydantic_problems(
-    exc: ValidationError, raw: Any, file: str, model: type[BaseModel]
-) -> list[Problem]:
+def pydantic_problems(exc: ValidationError, raw: Any, file: str, model: type) -> list[Problem]:
     problems = []
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         line = line_at(raw, loc)
         where = ".".join(str(p) for p in loc) or "(top level)"
         hint = None
-        if err["type"] == "extra_forbidden":
+        if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             parent = _model_at(model, loc[:-1])
             if parent is not None:
-                hint = did_you_mean(
-                    str(loc[-1]), {f.alias or n for n, f in parent.model_fields.items()}
-                )
+                hint = did_you_mean(str(loc[-1]), set(_fields(parent)))
             msg = f"unknown key {where!r}"
         elif err["type"] == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
@@ -40,7 +38,7 @@ def pydantic_problems(
             options = [o.strip(" '") for o in str(expected).replace(" or ", ",").split(",")]
             hint = did_you_mean(str(value), set(options)) or f"allowed: {expected}"
             msg = f"{where}: {value!r} is not allowed"
-        elif err["type"] == "missing":
+        elif err["type"] in ("missing", "missing_argument"):
             msg = f"{where}: required key is missing"
         else:
             msg = f"{where}: {err['msg']}"
@@ -48,27 +46,38 @@ def pydantic_problems(
     return problems
 
 
-def _model_at(model: type[BaseModel], loc: list[int | str]) -> type[BaseModel] | None:
+def _is_model(cls: Any) -> bool:
+    return isinstance(cls, type) and (issubclass(cls, BaseModel) or dataclasses.is_dataclass(cls))
+
+
+def _fields(model: type) -> dict[str, Any]:
+    """Key (as written in YAML) -> annotation, of a pydantic model or a model dataclass."""
+    if issubclass(model, BaseModel):
+        return {f.alias or n: f.annotation for n, f in model.model_fields.items()}
+    hints = typing.get_type_hints(model)
+    return {f.name: hints[f.name] for f in dataclasses.fields(model)}  # type: ignore[arg-type]
+
+
+def _model_at(model: type, loc: list[int | str]) -> type | None:
     current: Any = model
     for part in loc:
         if isinstance(part, int):
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if not _is_model(current):
             return None
-        fields = {f.alias or n: f for n, f in current.model_fields.items()}
-        f = fields.get(str(part))
-        if f is None:
+        fields = _fields(current)
+        if str(part) not in fields:
             # dict[str, Model]: the key is a name, not a field
             return current if part else None
-        current = _inner_model(f.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        current = _inner_model(fields[str(part)])
+    return current if _is_model(current) else None
 
 
 def _inner_model(annotation: Any) -> Any:
     args = getattr(annotation, "__args__", ())
     for arg in reversed(args):
         inner = _inner_model(arg)
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
+        if _is_model(inner):
             return inner
     return annotation
 

@@ -9,7 +9,6 @@ later, by pydantic or by keel's own checks, can name ``file:line``.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from keel.errors import Problem
+from keel.project.envsub import VAR, substitute_text
 
 
 class LDict(dict[str, Any]):
@@ -214,9 +214,6 @@ def line_at(data: Any, loc: Sequence[int | str]) -> int | None:
     return line
 
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
 def substitute_env(data: Any, env: dict[str, str] | None = None) -> tuple[Any, dict[str, str]]:
     """Replace ``${VAR}`` / ``${VAR:-default}`` in every string.
 
@@ -239,20 +236,14 @@ def substitute_env(data: Any, env: dict[str, str] | None = None) -> tuple[Any, d
             return items
         if not isinstance(value, str) or "${" not in value:
             return value
-        whole = _VAR.fullmatch(value)
+        whole = VAR.fullmatch(value)
         if whole and whole.group(1) not in env and whole.group(2) is None:
             missing[whole.group(1)] = path
             return None
 
-        def repl(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in env:
-                return env[name]
-            if default is None:
-                missing[name] = path
-                return ""
-            return default
+        def note(name: str) -> None:
+            missing[name] = path
 
-        return _VAR.sub(repl, value)
+        return substitute_text(value, env, note)
 
     return sub(data, ""), missing

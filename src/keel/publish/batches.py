@@ -16,7 +16,7 @@ from keel.adapters.base import Adapter
 from keel.batch import batches, reads
 from keel.batch.window import batch_id, utc
 from keel.errors import KeelError
-from keel.project.loader import Project
+from keel.project.loaded import Project
 from keel.project.tests_spec import did_you_mean
 
 # what a recorded batch shows, after its source, stream and id (the order of the JSON keys)

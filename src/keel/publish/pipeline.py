@@ -19,7 +19,7 @@ from keel.quality.model import SourceReport
 
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter
-    from keel.project.loader import Project
+    from keel.project.loaded import Project
 
 IngestStep = Callable[[str], Any]
 SKIPPED = "no ingest step for this run (Airbyte loads RAW); gating what the RAW tables already hold"

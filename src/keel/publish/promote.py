@@ -35,7 +35,7 @@ from keel.batch import quarantine as quarantine_store
 from keel.batch.judged import Scope
 from keel.batch.window import Layout, Window, relation_sql, window_sql
 from keel.errors import KeelError
-from keel.project.loader import Project, tag_json
+from keel.project.loaded import Project, tag_json
 from keel.publish import merge
 from keel.publish.transform import BatchWindow
 from keel.quality.gate import GateRun, Target, Verdict

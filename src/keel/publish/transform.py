@@ -32,7 +32,7 @@ from typing import Any
 
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter
-from keel.project.loader import Project
+from keel.project.loaded import Project
 from keel.quality.model import TransformResult
 
 TAIL = 4000  # characters of output kept

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from keel.batch.window import CDC_DELETED_AT
 from keel.errors import Problem
 from keel.project.fragments import FragmentError, fragment_sql
-from keel.project.loader import Stream
+from keel.project.loaded import Stream
 from keel.project.models import DataTest
 from keel.project.tests_spec import parse_relation, runs_in_keel
 

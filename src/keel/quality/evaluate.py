@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from keel.batch.window import Layout, utc
-from keel.project.loader import Stream
+from keel.project.loaded import Stream
 from keel.quality import package_eval
 from keel.quality.checks import META_CHANGES, Check, schema_drift
 from keel.quality.model import CheckResult, CheckStatus

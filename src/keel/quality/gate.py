@@ -37,7 +37,7 @@ from keel.batch import judged, reads
 from keel.batch.judged import Scope
 from keel.batch.window import Layout, batch_id
 from keel.errors import KeelError, Problem, QualityError
-from keel.project.loader import Project, Stream
+from keel.project.loaded import Project, Stream
 from keel.project.tests_spec import did_you_mean, parse_relation
 from keel.quality import masking
 from keel.quality.checks import Check, compile_checks

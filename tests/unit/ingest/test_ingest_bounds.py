@@ -3,6 +3,7 @@ killed) and what a connector says is redacted of its config's secrets (issue 11)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import textwrap
@@ -148,7 +149,7 @@ def test_timeouts_are_set_per_source_in_keel_yml(tmp_path: Path) -> None:
     doc["sources"]["gong"]["timeouts"] = {"read_idle": 30, "discover": 60}
     (root / "keel.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
     timeouts = load_project(root).sources["gong"].timeouts
-    assert Timeouts.of(timeouts.model_dump()) == Timeouts(
+    assert Timeouts.of(dataclasses.asdict(timeouts)) == Timeouts(
         spec=300, check=300, discover=60, read=86400, read_idle=30
     )
     doc["sources"]["gong"]["timeouts"] = {"read_idle": 0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,7 @@ def test_secrets_are_not_in_repr(project: Path) -> None:
     kf = project / "keel.yml"
     _edit(kf, "${SLACK_WEBHOOK_URL:-}", "${SLACK_WEBHOOK_URL}")
     p = load_project(project, env={"SLACK_WEBHOOK_URL": "https://hooks.slack.test/T000/SECRET"})
-    assert "SECRET" not in repr(p.spec) and "SECRET" not in str(p.spec.model_dump())
+    assert "SECRET" not in repr(p.spec) and "SECRET" not in str(dataclasses.asdict(p.spec))
     assert p.spec.alerts.slack.webhook_url is not None
     assert p.spec.alerts.slack.webhook_url.get_secret_value().endswith("SECRET")
 
