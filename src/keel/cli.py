@@ -7,7 +7,6 @@ on stderr and exit code 1; ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -371,6 +370,8 @@ def _render_demo(console: Console, out: dict[str, Any]) -> None:
     )
     console.line()
     console.line("Next, in the project folder:")
+    import shutil
+
     if shutil.which("keel") is None:  # run through `make demo`: keel is in the checkout's venv
         console.line(f"  source {Path(sys.executable).parent / 'activate'}")
     console.line(f"  cd {root}")

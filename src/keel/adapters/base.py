@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel import ops_tables as ops
-from keel.adapters import role_store, tag_store
 from keel.adapters.bound import _NOW, BoundStatements
 from keel.errors import WarehouseError
-from keel.plan.model import Change
-from keel.resources import ActualState, Grant, TagKey
 from keel.sql import DUCKDB, Dialect, quote
 
 if TYPE_CHECKING:
     from keel.adapters.raw import RawSql
+    from keel.plan.model import Change
+    from keel.resources import ActualState, Grant, TagKey
 
 
 @dataclass(frozen=True)
@@ -345,19 +344,27 @@ class Adapter(BoundStatements, ABC):
         return f"DELETE FROM {self.ops_table(table)} WHERE {cond}"
 
     def tag_sql(self, key: TagKey, value: str | None) -> list[str]:
+        from keel.adapters import tag_store  # governance only: not on a gate's path
+
         return [tag_store.record_sql(self, key, value, _NOW)]
 
     def role_sql(self, change: Change) -> Change:
+        from keel.adapters import role_store  # governance only: not on a gate's path
+
         return change.with_sql(
             [role_store.role_sql(self, change.object, change.after)], NOT_ENFORCED
         )
 
     def membership_sql(self, change: Change, role: str, member: str, revoke: bool) -> Change:
+        from keel.adapters import role_store  # governance only: not on a gate's path
+
         return change.with_sql(
             [role_store.membership_sql(self, role, member, revoke)], NOT_ENFORCED
         )
 
     def grant_sql(self, change: Change, grant: Grant, revoke: bool) -> Change:
+        from keel.adapters import role_store  # governance only: not on a gate's path
+
         return change.with_sql([role_store.grant_sql(self, grant, revoke)], NOT_ENFORCED)
 
     # ---- ops tables --------------------------------------------------------------------
@@ -374,10 +381,14 @@ class Adapter(BoundStatements, ABC):
 
     def read_recorded_governance(self, state: ActualState, roles: set[str]) -> None:
         """Roles, grants and memberships recorded in SOPHIA_OPS (engines that do not enforce)."""
+        from keel.adapters import role_store  # governance only: not on a gate's path
+
         if role_store.present(state):
             role_store.read_all(self, state)
 
     def read_recorded_tags(self, state: ActualState) -> None:
+        from keel.adapters import tag_store  # governance only: not on a gate's path
+
         if not tag_store.present(state):
             return
         for key, value in tag_store.read_all(self):

@@ -7,18 +7,17 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keel import ops_tables as ops
 from keel.adapters.base import Adapter, Capabilities
 from keel.errors import WarehouseError, WarehouseLockedError
-from keel.resources import ActualState, TableInfo
 from keel.sql import DUCKDB
 
 if TYPE_CHECKING:
     from keel.adapters.duckdb_raw import DuckDBRaw
+    from keel.resources import ActualState
 
 # cursors reading in parallel (fetch_many): one per core
 WORKERS = max(1, os.cpu_count() or 1)
@@ -28,7 +27,7 @@ _LOCK = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 def connect(path: str, read_only: bool = False) -> Any:
     """Open a DuckDB file, turning DuckDB's lock error into a clear keel error."""
-    import duckdb
+    from keel.adapters.duckdb_lib import duckdb
 
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +87,7 @@ class DuckDBAdapter(Adapter):
 
     @contextlib.contextmanager
     def translated(self, sql: str) -> Iterator[None]:
-        import duckdb
+        from keel.adapters.duckdb_lib import duckdb
 
         try:
             yield
@@ -123,7 +122,7 @@ class DuckDBAdapter(Adapter):
         """Independent reads run on cursors in parallel (DuckDB releases the GIL), one per
         core: more only contend with DuckDB's own threads. Results come back in order, each
         as soon as it and those before it are read, while later ones are still running."""
-        import duckdb
+        from keel.adapters.duckdb_lib import duckdb
 
         if len(queries) < 2:
             yield from super().fetch_many(queries, kind)
@@ -139,6 +138,8 @@ class DuckDBAdapter(Adapter):
                 cursor.close()
 
         self.queries[kind] += len(queries)
+        from concurrent.futures import ThreadPoolExecutor
+
         pool = ThreadPoolExecutor(max_workers=WORKERS)
         try:
             yield from pool.map(run, queries)
@@ -200,7 +201,7 @@ class DuckDBAdapter(Adapter):
         self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        import duckdb
+        from keel.adapters.duckdb_lib import duckdb
 
         with contextlib.suppress(duckdb.Error):  # no transaction open: nothing to undo
             self.conn.execute("ROLLBACK")
@@ -218,6 +219,8 @@ class DuckDBAdapter(Adapter):
         )
 
     def read_state(self, managed_schemas: set[str], roles: set[str]) -> ActualState:
+        from keel.resources import ActualState, TableInfo
+
         state = ActualState()
         # DuckDB names are case-insensitive: they are reported in canonical upper case, and
         # filtered to the managed schemas here rather than in SQL (Python's upper() decides)

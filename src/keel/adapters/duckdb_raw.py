@@ -57,6 +57,9 @@ class DuckDBRaw(RawSql):
 
     def stage(self, batch: pa.Table) -> str:
         """DuckDB scans the registered Arrow table."""
+        from keel.adapters.duckdb_lib import python_scans
+
+        python_scans()
         with self.a.translated(f"register {BATCH_VIEW}"):
             self.a.conn.register(BATCH_VIEW, batch)
         return self.ident(BATCH_VIEW)

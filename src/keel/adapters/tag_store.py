@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from keel import ops_tables as ops
 from keel.adapters.bound import NOW
-from keel.resources import ActualState, TagKey
 
 if TYPE_CHECKING:
     from keel.adapters.base import Adapter
+    from keel.resources import ActualState, TagKey
 
 T = ops.KEEL_TAGS
 KEY = ("OBJECT_TYPE", "OBJECT_NAME", "TAG_NAME")
@@ -68,6 +68,8 @@ def merge_sql(a: Adapter, key: TagKey, value: str | None) -> str:
 
 def read_all(a: Adapter) -> list[tuple[TagKey, str | None]]:
     """Every recorded tag of the adapter's tag name (one query)."""
+    from keel.resources import TagKey
+
     cols = ", ".join(a.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
     rows = a.fetch(
         f"SELECT {cols} FROM {a.ops_table(T)} WHERE {a.ident('TAG_NAME')} = {a.lit(a.tag_name)}",
@@ -79,6 +81,8 @@ def read_all(a: Adapter) -> list[tuple[TagKey, str | None]]:
 def read_with_age(a: Adapter, lag_hours: int) -> list[tuple[TagKey, str | None, bool]]:
     """Every recorded tag, and whether it changed within ``lag_hours`` (Snowflake: IFF and
     DATEADD [sql-reference/functions/iff, dateadd]; one query)."""
+    from keel.resources import TagKey
+
     cols = ", ".join(a.ident(c) for c in ("OBJECT_TYPE", "OBJECT_NAME", "TAG_VALUE"))
     at = a.ident("UPDATED_AT")
     rows = a.fetch(

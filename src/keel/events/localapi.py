@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ class ServerError(Exception):
 
 
 def new_secret() -> str:
+    import secrets  # only keel serve makes one: not on a command's path
+
     return secrets.token_urlsafe(32)
 
 

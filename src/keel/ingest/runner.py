@@ -33,9 +33,8 @@ from keel.ingest.writer import (
 )
 
 if TYPE_CHECKING:
-    import duckdb
-
     from keel.adapters.base import Adapter
+    from keel.adapters.duckdb_lib import duckdb
 
 DEMO_SOURCES = ("gong", "hubspot", "slack", "netsuite")
 
