@@ -27,6 +27,8 @@ class DbtProject:
     root: Path
     vars: dict[str, Any] = field(default_factory=dict)
     files: list[tuple[Path, str]] = field(default_factory=list)  # (path, display)
+    # what a compiled project checks, as written (a symlink retargeted counts)
+    project_file: Path | None = None
     folders: list[Path] = field(default_factory=list)  # the model paths searched
 
 
@@ -60,12 +62,13 @@ def read_dbt_project(
                 "model-paths must be a list of folders",
             )
         ]
-    project = DbtProject(root, _vars(raw.get("vars"), name))
+    given = keel_root / path_text
+    project = DbtProject(root, _vars(raw.get("vars"), name), project_file=given / DBT_PROJECT_FILE)
     for folder in paths:
         base = (root / str(folder)).resolve()
         if not base.is_relative_to(root):
             continue
-        project.folders.append(base)  # a folder created later changes the project
+        project.folders.append(given / str(folder))  # one created later counts too
         if not base.is_dir():
             continue
         for file in sorted([*base.rglob("*.yml"), *base.rglob("*.yaml")]):

@@ -119,6 +119,14 @@ def check_project(spec: ProjectFile, raw: Any) -> list[Problem]:
                 )
             )
     for source in spec.sources:
+        if not source.replace("_", "").isalnum() or not source[:1].isalpha():
+            problems.append(
+                Problem(
+                    PROJECT_FILE,
+                    line_at(raw, ["sources", source]),
+                    f"sources: source name {source!r} must be letters, digits and underscores",
+                )
+            )
         if source not in keys.get("data_source", [source]):
             problems.append(
                 Problem(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.errors import Problem, ProjectError
-from keel.project.dbt_project import DBT_PROJECT_FILE, read_dbt_project
+from keel.project.dbt_project import read_dbt_project
 from keel.project.fragments import check_fragments
 from keel.project.load_contract import check_relationships, load_contract
 from keel.project.load_project import EntityTypeFor, Frame, read_project_file
@@ -88,7 +88,7 @@ def load_project(
         if dbt is not None:
             files += dbt.files
             dbt_vars = dbt.vars
-            inputs.append((str(dbt.root / DBT_PROJECT_FILE), None))
+            inputs.append((str(dbt.project_file), None))
             inputs += [(str(folder), True) for folder in dbt.folders]
     frame = Frame.of(spec, read.raw, env, entity_type_for, dbt_vars)
     for file, display in files:

@@ -73,13 +73,13 @@ class Secret:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
+        from pydantic_core import PydanticCustomError, core_schema
 
         def secret(value: Any) -> Secret:
             if isinstance(value, Secret):
                 return value
             if not isinstance(value, str):
-                raise ValueError("Input should be a valid string")
+                raise PydanticCustomError("string_type", "Input should be a valid string")
             # text from keel.yml that named a variable keeps how it was written (envsub)
             return cls(str(value), getattr(value, "template", None))
 
@@ -312,11 +312,6 @@ class ProjectFile:
     classification: Classification = field(default_factory=Classification)
     vars: dict[str, Any] = field(default_factory=dict)  # dbt's var(): values for contracts' jinja
     dbt_project: str | None = None  # a dbt project whose sources files are the contracts
-
-    def __post_init__(self) -> None:
-        for name in self.sources:
-            if not name.replace("_", "").isalnum() or not name[:1].isalpha():
-                raise ValueError(f"source name {name!r} must be letters, digits and underscores")
 
 
 # ---- what contracts declare, kept by the loaded project ------------------------------
