@@ -72,7 +72,10 @@ def init(
     console.line("next: keel plan, then keel apply")
 
 
-def _render_plan(console: Console, plan: Any) -> None:
+SHOWN = 500  # changes a plan prints in full unless --full (a first plan of 10,000 tables: 80,000)
+
+
+def _render_plan(console: Console, plan: Any, full: bool = False) -> None:
     if plan.empty:
         console.ok("no changes: the warehouse matches the project")
         return
@@ -87,7 +90,8 @@ def _render_plan(console: Console, plan: Any) -> None:
         "revoke": "-",
         "revoke_role": "-",
     }
-    for change in plan.changes:
+    shown = plan.changes if full else plan.changes[:SHOWN]
+    for change in shown:
         text = f"{symbols.get(change.kind, '~')} {change.kind:<13} {change.object}"
         console.line(text, style="bold")
         if change.before is not None and change.after is not None:
@@ -98,6 +102,12 @@ def _render_plan(console: Console, plan: Any) -> None:
             if extra:
                 console.line(f"      ({extra})", style="italic")
         console.sql(list(change.sql), indent="      ")
+    if len(shown) < len(plan.changes):
+        console.line(
+            f"... and {len(plan.changes) - len(shown)} more change(s): `keel plan --full` prints "
+            "them all, `--out FILE` saves every change with its SQL (`--json` prints it)",
+            style="italic",
+        )
     counts = ", ".join(f"{n} {k}" for k, n in plan.summary().items())
     console.line()
     console.line(
@@ -117,17 +127,25 @@ def _render_plan(console: Console, plan: Any) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
 )
+@click.option(
+    "--full", is_flag=True, help=f"Print every change (otherwise the first {SHOWN} and a count)."
+)
 @command
 def plan(
-    out: Path | None, detailed_exitcode: bool, project_dir: Path, json_mode: bool, console: Console
+    out: Path | None,
+    detailed_exitcode: bool,
+    full: bool,
+    project_dir: Path,
+    json_mode: bool,
+    console: Console,
 ) -> None:
     """Show what apply would change: desired (project) vs actual (warehouse)."""
     with _context(project_dir, console) as ctx:
         result = ctx.plan()
     finish_plan(
         console,
-        data=result.to_dict(),
-        render=lambda: _render_plan(console, result),
+        data=result.to_dict() if json_mode else {},
+        render=lambda: _render_plan(console, result, full),
         out=out,
         save=result.save,
         apply_command="keel apply",

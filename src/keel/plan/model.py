@@ -183,6 +183,7 @@ class Plan:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        changes = [c.to_dict() for c in self.changes]  # made once: 80,000 for 10,000 tables
         return {
             "format": "keel-plan/1",
             "engine": self.engine,
@@ -190,12 +191,15 @@ class Plan:
             "fingerprint": self.fingerprint,
             "summary": self.summary(),
             "notes": list(self.notes),
-            "changes": [c.to_dict() for c in self.changes],
-            "checksum": self.checksum(),
+            "changes": changes,
+            "checksum": self.checksum(changes),
         }
 
-    def checksum(self) -> str:
-        body = json.dumps([c.to_dict() for c in self.changes], sort_keys=True)
+    def checksum(self, changes: list[dict[str, Any]] | None = None) -> str:
+        """Of the changes as :meth:`to_dict` gives them (``changes``, when made already)."""
+        if changes is None:
+            changes = [c.to_dict() for c in self.changes]
+        body = json.dumps(changes, sort_keys=True)
         return hashlib.sha256((self.fingerprint + body).encode()).hexdigest()[:16]
 
     def save(self, path: Path) -> None:
