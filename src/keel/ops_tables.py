@@ -18,6 +18,8 @@ OPS_SCHEMA = "SOPHIA_OPS"
 
 @dataclass(frozen=True)
 class OpsTable:
+    """One of keel's own tables in SOPHIA_OPS: its name and (column, portable type) pairs."""
+
     name: str
     columns: tuple[
         tuple[str, str], ...

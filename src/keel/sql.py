@@ -20,6 +20,8 @@ Kind = Literal["ident", "literal"]
 
 @dataclass(frozen=True)
 class Dialect:
+    """How one engine spells SQL text (its name; whether a literal escapes backslashes)."""
+
     name: str
     backslash_escapes: bool = False
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What an engine can do; the core asks these flags, never the engine's name."""
+
     enforces_grants: bool  # roles and grants are real (else recorded in SOPHIA_OPS only)
     native_tags: bool  # the engine has object tags (else SOPHIA_OPS.KEEL_TAGS)
     transactional_ddl: bool  # DDL can roll back with DML

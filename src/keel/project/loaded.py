@@ -25,6 +25,8 @@ def canon(name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
+    """A column a contract declares: canonical name, type, tag, tests."""
+
     name: str  # canonical
     data_type: str | None
     tag: dict[str, str]  # the column's tag metadata (keys of the metadata tag only)
@@ -35,6 +37,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Stream:
+    """A table a contract declares: its RAW and promoted homes, tag, columns, tests."""
+
     source: str  # lower case source name, as in keel.yml
     name: str  # stream name as the connector calls it (lower case)
     table: str  # canonical table name
@@ -65,6 +69,8 @@ class Stream:
 
 @dataclass(frozen=True)
 class ManagedSchema:
+    """A schema keel manages, its layer and its tag."""
+
     name: str  # canonical
     layer: str  # raw | promoted | platform | data
     source: str | None
@@ -73,6 +79,8 @@ class ManagedSchema:
 
 @dataclass(frozen=True)
 class Project:
+    """A loaded, validated project: keel.yml and every stream of every contract."""
+
     root: Path
     spec: ProjectFile
     streams: dict[str, Stream]  # "source.stream" -> Stream

@@ -103,6 +103,8 @@ Positive = Annotated[float, Bound(gt=0)]
 
 @dataclass(frozen=True)
 class Warehouse(Spec):
+    """``warehouse:`` in keel.yml: the engine and how to reach it."""
+
     __pydantic_config__ = STRICT
     SECRETS = ("dsn", "password", "private_key_passphrase")
 
@@ -127,6 +129,8 @@ class Warehouse(Spec):
 
 @dataclass(frozen=True)
 class MetadataTag:
+    """``metadata_tag:``: the tag's name, schema, length limit and allowed keys/values."""
+
     __pydantic_config__ = STRICT
 
     keys: dict[str, list[str]]
@@ -137,6 +141,8 @@ class MetadataTag:
 
 @dataclass(frozen=True)
 class SchemaSpec:
+    """One of keel.yml's ``schemas:`` (platform or data), with its tag metadata."""
+
     __pydantic_config__ = STRICT
 
     description: str | None = None
@@ -146,6 +152,8 @@ class SchemaSpec:
 
 @dataclass(frozen=True)
 class RoleSpec:
+    """One of keel.yml's ``roles:``: what it reads, writes and owns, who holds it."""
+
     __pydantic_config__ = STRICT
 
     description: str | None = None
@@ -158,6 +166,8 @@ class RoleSpec:
 
 @dataclass(frozen=True)
 class AirbyteRef:
+    """The Airbyte connection of a source, by id or by name."""
+
     __pydantic_config__ = STRICT
 
     connection_id: str | None = None
@@ -166,6 +176,8 @@ class AirbyteRef:
 
 @dataclass(frozen=True)
 class DbtTransform:
+    """A dbt project run after a source is published."""
+
     __pydantic_config__ = STRICT
 
     project_dir: str
@@ -174,6 +186,8 @@ class DbtTransform:
 
 @dataclass(frozen=True)
 class Transform:
+    """A source's transformation after publishing: dbt, or a command."""
+
     __pydantic_config__ = STRICT
 
     dbt: DbtTransform | None = None
@@ -208,6 +222,8 @@ class ChangesTrigger:
 
 @dataclass(frozen=True)
 class SourceSpec:
+    """One of keel.yml's ``sources:``: trigger, schedule, connector and its settings."""
+
     __pydantic_config__ = STRICT
 
     description: str | None = None
@@ -228,6 +244,8 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class SlackAlerts(Spec):
+    """Where Slack alerts go (an incoming webhook)."""
+
     __pydantic_config__ = STRICT
     SECRETS = ("webhook_url",)
 
@@ -236,6 +254,8 @@ class SlackAlerts(Spec):
 
 @dataclass(frozen=True)
 class PagerDutyAlerts(Spec):
+    """Where PagerDuty alerts go (Events API v2)."""
+
     __pydantic_config__ = STRICT
     SECRETS = ("routing_key",)
 
@@ -245,6 +265,8 @@ class PagerDutyAlerts(Spec):
 
 @dataclass(frozen=True)
 class ConsoleAlerts:
+    """The local alert log (a JSON line per alert)."""
+
     __pydantic_config__ = STRICT
 
     path: str | None = ".keel/alerts.log"
@@ -252,6 +274,8 @@ class ConsoleAlerts:
 
 @dataclass(frozen=True)
 class Alerts:
+    """``alerts:`` in keel.yml: every sink of the gate's alerts."""
+
     __pydantic_config__ = STRICT
 
     slack: SlackAlerts = field(default_factory=SlackAlerts)
@@ -261,6 +285,8 @@ class Alerts:
 
 @dataclass(frozen=True)
 class AirbyteApi(Spec):
+    """``airbyte:`` in keel.yml: the Airbyte API, its credentials and polling."""
+
     __pydantic_config__ = STRICT
     SECRETS = ("client_id", "client_secret", "token", "username", "password")
 
@@ -278,6 +304,8 @@ class AirbyteApi(Spec):
 
 @dataclass(frozen=True)
 class Serve(Spec):
+    """``serve:`` in keel.yml: the event service's public URL and token."""
+
     __pydantic_config__ = STRICT
     SECRETS = ("token",)
 
@@ -287,6 +315,8 @@ class Serve(Spec):
 
 @dataclass(frozen=True)
 class Classification:
+    """``classification:``: how many rows are sampled, what counts as long text."""
+
     __pydantic_config__ = STRICT
 
     sample_rows: Annotated[int, Bound(ge=0, le=10_000)] = 50
@@ -334,6 +364,8 @@ class DataTest:
 
 @dataclass(frozen=True)
 class Freshness:
+    """dbt's source freshness: warn / error after, an optional filter."""
+
     __pydantic_config__ = STRICT
 
     warn_after: dict[str, Any] | None = None
@@ -343,6 +375,8 @@ class Freshness:
 
 @dataclass(frozen=True)
 class KeelMeta:
+    """``meta.keel`` of a table: key, cursor, criticality, failure policy, lateness."""
+
     __pydantic_config__ = STRICT
 
     primary_key: list[str] = field(default_factory=list)  # one name is a list of one

@@ -28,6 +28,8 @@ from keel.project.models import DataTest
 
 @dataclass(frozen=True)
 class TestKind:
+    """The arguments one kind of data test takes, and where it applies."""
+
     required: frozenset[str]
     optional: frozenset[str]
     needs_column: bool  # column-level (or table-level with column_name)

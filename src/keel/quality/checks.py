@@ -55,6 +55,8 @@ _UNKNOWN: Sequence[str] = [
 
 @dataclass(frozen=True)
 class Check:
+    """One check the gate runs on a stream's batch, compiled from a data test."""
+
     id: str  # unique within the stream, stable across runs: "not_null.EMAIL"
     name: str  # dbt's name: not_null, unique, ..., freshness, schema
     column: str | None  # canonical
@@ -344,6 +346,8 @@ def type_family(data_type: str) -> str:
 
 @dataclass(frozen=True)
 class Drift:
+    """A difference between a contract's columns and the RAW table's."""
+
     kind: Literal["added", "removed", "retyped"]
     column: str
     detail: str

@@ -29,6 +29,8 @@ from keel.quality.scan import pk_unique
 
 @dataclass(frozen=True)
 class Outcome:
+    """The results of a stream's checks, in check order."""
+
     results: list[CheckResult]
 
 

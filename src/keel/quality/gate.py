@@ -51,6 +51,8 @@ MASKED_LEVELS = masking.MASKED_LEVELS
 
 @dataclass(frozen=True)
 class Target:
+    """What a gate runs on: a source, or one stream of it."""
+
     source: str
     stream: str | None = None
 

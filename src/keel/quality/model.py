@@ -47,6 +47,8 @@ def _when(value: Any) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The outcome of one check on one batch."""
+
     check: Check
     status: CheckStatus
     failing_rows: int = 0
@@ -116,6 +118,8 @@ class CheckResult:
 
 @dataclass
 class Batch:
+    """The rows of one stream the gate judged together, and what became of them."""
+
     id: str
     rows: int  # RAW rows in the window
     status: BatchStatus
@@ -175,6 +179,8 @@ class Batch:
 
 @dataclass
 class StreamReport:
+    """The gate's verdict on one stream: its batch, checks and samples."""
+
     source: str
     stream: str
     status: StreamStatus
@@ -253,6 +259,8 @@ class StreamReport:
 
 @dataclass
 class TransformResult:
+    """How a source's transformation ran after publishing."""
+
     kind: str  # dbt | command
     command: list[str]
     status: Literal["succeeded", "failed"]
@@ -292,6 +300,8 @@ class TransformResult:
 
 @dataclass
 class SourceReport:
+    """The gate's (or a run's) report on one source: one per stream."""
+
     source: str
     streams: list[StreamReport] = field(default_factory=list)
     transform: TransformResult | None = None

@@ -62,6 +62,8 @@ class ParentRef:
 
 @dataclass(frozen=True)
 class Scan:
+    """The single query that evaluates every check, and the name of each value it returns."""
+
     sql: str
     slots: tuple[str, ...]  # the name of each selected value, in order
 
