@@ -179,6 +179,30 @@ class Adapter(BoundStatements, ABC):
     # schema check compares it (keel.quality.checks.type_family)
     column_type_sql = "data_type"
 
+    def table_columns(
+        self, tables: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(column, type) of each of ``tables`` (canonical names) that exists, in column
+        order: one information_schema query over their schemas."""
+        wanted = set(tables)
+        schemas = sorted({schema for schema, _ in wanted})
+        if not schemas:
+            return {}
+        names = ", ".join(self.lit(self.norm(s)) for s in schemas)
+        rows = self.fetch(
+            f"SELECT table_schema, table_name, column_name, {self.column_type_sql} "
+            "FROM information_schema.columns "
+            f"WHERE table_catalog = current_database() AND table_schema IN ({names}) "
+            "ORDER BY table_schema, table_name, ordinal_position",
+            "columns",
+        )
+        out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, data_type in rows:
+            key = (self.canon(schema), self.canon(table))
+            if key in wanted:
+                out.setdefault(key, []).append((self.canon(column), str(data_type)))
+        return out
+
     def array_sql(self, items: Sequence[str]) -> str:
         """An array-of-text expression from SQL expressions (engine-specific syntax)."""
         return "[" + ", ".join(items) + "]"

@@ -55,6 +55,12 @@ class DuckDBRaw(RawSql):
             "ORDER BY table_name, ordinal_position"
         )
 
+    def begin(self) -> None:  # the adapter's (the same statement): it knows one is open
+        self.a.begin()
+
+    def commit(self) -> None:
+        self.a.commit()
+
     def stage(self, batch: pa.Table) -> str:
         """DuckDB scans the registered Arrow table."""
         from keel.adapters.duckdb_lib import python_scans

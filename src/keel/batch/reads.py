@@ -43,30 +43,16 @@ GATE_TABLES = (
 )
 
 
-def read_columns(a: Adapter, schemas: Iterable[str]) -> Columns:
-    """Columns of every table in ``schemas`` (canonical names), in table order."""
-    wanted = sorted({s.upper() for s in schemas})
-    names = ", ".join(a.lit(a.norm(s)) for s in wanted)
-    rows = a.fetch(
-        f"SELECT table_schema, table_name, column_name, {a.column_type_sql} "
-        "FROM information_schema.columns "
-        f"WHERE table_catalog = current_database() AND table_schema IN ({names}) "
-        "ORDER BY table_schema, table_name, ordinal_position",
-        "columns",
-    )
-    out: Columns = {}
-    for schema, table, column, data_type in rows:
-        out.setdefault((a.canon(schema), a.canon(table)), []).append(
-            (a.canon(column), str(data_type))
-        )
-    return out
+def read_columns(a: Adapter, tables: Iterable[tuple[str, str]]) -> Columns:
+    """Columns of each of ``tables`` (canonical schema, table) that exists, in order."""
+    return a.table_columns(sorted(set(tables)))
 
 
 def require_ops(a: Adapter, columns: Columns) -> None:
     """Refuse, naming what is missing, when keel's tables lack a table or column the gate
     uses. ``columns`` must include SOPHIA_OPS. The gate runs no DDL: keel's tables have one
     migration path, ``keel apply`` (:meth:`keel.adapters.base.Adapter.ops_ddl`, additive)."""
-    present = {t for s, t in columns if s == ops.OPS_SCHEMA}
+    present = {t for s, t in columns if s == ops.OPS_SCHEMA}  # of GATE_TABLES, when read
     if not present:
         raise QualityError(
             f"{ops.OPS_SCHEMA} does not exist in this warehouse: run `keel apply` first"

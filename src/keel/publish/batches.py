@@ -53,7 +53,13 @@ def list_batches(
         raise KeelError(f"unknown source {source!r}" + (f" ({hint})" if hint else ""))
     sources = [source] if source else list(project.sources)
     streams = [s for s in project.streams.values() if s.source in sources]
-    columns = reads.read_columns(a, {ops.OPS_SCHEMA, *(s.raw_schema for s in streams)})
+    columns = reads.read_columns(
+        a,
+        [
+            *((ops.OPS_SCHEMA, table.name) for table in reads.GATE_TABLES),
+            *((s.raw_schema, s.table) for s in streams),
+        ],
+    )
     reads.require_ops(a, columns)
     out: list[dict[str, Any]] = []
     known: set[str] = set()

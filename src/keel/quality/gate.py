@@ -148,10 +148,10 @@ class GateRun:
                         frontier.append(p.streams[parent])
         self.order = order_streams([s for s in streams if s.key in needed])
         related = {k: p.streams[k] for s in self.order for k in parents_of(s) if k in p.streams}
-        schemas = {ops.OPS_SCHEMA}
+        tables = {(ops.OPS_SCHEMA, table.name) for table in reads.GATE_TABLES}
         for s in [*self.order, *related.values()]:
-            schemas |= {s.raw_schema, s.data_schema}
-        self.columns = reads.read_columns(a, schemas)
+            tables |= {(s.raw_schema, s.table), (s.data_schema, s.table)}
+        self.columns = reads.read_columns(a, tables)
         reads.require_ops(a, self.columns)
         self._compile(related)
         marks = reads.read_watermarks(a, {t.source})
