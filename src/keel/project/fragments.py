@@ -129,8 +129,12 @@ def fragment_sql(
         out: str = tree.sql(dialect=dialect, comments=False)
     except Exception as exc:  # sqlglot cannot render what it parsed: refuse it
         raise FragmentError(f"it cannot be rendered for {dialect} ({exc})") from exc
-    # The rendering must mean what was checked: read back, it renders the same.
-    if _parse(out, dialect).sql(dialect=dialect, comments=False) != out:
+    # The rendering must mean what was checked: read back, it passes the same checks
+    # (sqlglot reads ".0.0" as one number and writes "0.0.0", which reads back as a
+    # dotted name) and renders the same.
+    back = _parse(out, dialect)
+    _check(back, columns)
+    if back.sql(dialect=dialect, comments=False) != out:
         raise FragmentError("it does not render back to the same expression")
     return out
 
