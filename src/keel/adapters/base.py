@@ -405,6 +405,12 @@ class Adapter(BoundStatements, ABC):
         )
         return f"INSERT INTO {self.ops_table(table)} ({', '.join(self.ident(c) for c in cols)}) VALUES {values}"
 
+    def inserts_sql(
+        self, table: ops.OpsTable, rows: Sequence[dict[str, object]], chunk: int = 500
+    ) -> list[str]:
+        """``rows`` as INSERT statements of at most ``chunk`` rows each (none for none)."""
+        return [self.insert_sql(table, rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+
     def read_recorded_governance(self, state: ActualState, roles: set[str]) -> None:
         """Roles, grants and memberships recorded in SOPHIA_OPS (engines that do not enforce)."""
         from keel.adapters import role_store  # governance only: not on a gate's path

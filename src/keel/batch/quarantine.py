@@ -42,9 +42,9 @@ COLUMNS = tuple(f.name.upper() for f in fields(QuarantineRow))  # a test keeps t
 
 def replace_sql(a: Adapter, batch_id: str, rows: Sequence[QuarantineRow]) -> list[str]:
     """Delete what an earlier attempt kept for ``batch_id``, insert ``rows`` (in chunks)."""
-    values = [r.values() for r in rows]
-    return [a.delete_sql(T, {"BATCH_ID": batch_id})] + [
-        a.insert_sql(T, values[i : i + CHUNK]) for i in range(0, len(values), CHUNK)
+    return [
+        a.delete_sql(T, {"BATCH_ID": batch_id}),
+        *a.inserts_sql(T, [r.values() for r in rows], CHUNK),
     ]
 
 

@@ -38,10 +38,6 @@ class CheckRow:
     message: str | None = None
 
 
-def _inserts(a: Adapter, table: ops.OpsTable, rows: Sequence[dict[str, object]]) -> list[str]:
-    return [a.insert_sql(table, list(rows[i : i + CHUNK])) for i in range(0, len(rows), CHUNK)]
-
-
 def replace(
     a: Adapter,
     batch: tuple[str, str, str],
@@ -80,7 +76,7 @@ def replace(
     ]
     for table in (RESULTS, FAILURES):
         a.execute(a.delete_sql(table, {"BATCH_ID": batch_id}))
-    for sql in _inserts(a, RESULTS, results) + _inserts(a, FAILURES, failures):
+    for sql in a.inserts_sql(RESULTS, results, CHUNK) + a.inserts_sql(FAILURES, failures, CHUNK):
         a.execute(sql)
 
 
