@@ -4,10 +4,10 @@ store's statements, run through the Snowflake adapter on a recording connection
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.support.events import Event
 from tests.support.snowflake_duck import Warehouse
 
 from keel.adapters.snowflake import SnowflakeAdapter
@@ -15,15 +15,6 @@ from keel.batch.events import EventStore
 from keel.errors import WarehouseError
 
 GOLDEN = Path(__file__).parent / "snowflake"
-
-
-@dataclass(frozen=True)
-class Event:
-    event_id: str
-    job_id: str
-    connection_id: str | None = "conn-1"
-    connection_name: str | None = "HubSpot"
-    kind: str = "sync_succeeded"
 
 
 def golden(name: str) -> list[str]:
@@ -44,10 +35,10 @@ def wh(tmp_path: Path) -> Warehouse:
 def test_event_store_statements(wh: Warehouse) -> None:
     store = EventStore(SnowflakeAdapter(wh.connect(), wh.database))
     body = '{"data": {"jobId": 7}}'
-    assert store.record_many([(Event("airbyte-job-7", "7"), "hubspot", body, "queued")]) == {
-        "airbyte-job-7"
-    }
-    again = [(Event("airbyte-job-7", "7"), "hubspot", body, "queued")]
+    assert store.record_many(
+        [(Event("airbyte-job-7", "7", "conn-1", "HubSpot"), "hubspot", body, "queued")]
+    ) == {"airbyte-job-7"}
+    again = [(Event("airbyte-job-7", "7", "conn-1", "HubSpot"), "hubspot", body, "queued")]
     assert store.record_many(again) == set()
     store.set_status(["airbyte-job-7"], "running")
     store.set_status(["airbyte-job-7"], "done", "blocked")

@@ -32,13 +32,17 @@ def test_duckdb_sample_returns_text_and_json_values() -> None:
     a.close()
 
 
-def test_duckdb_sample_is_bounded_and_chunked() -> None:
+def _five_tables() -> tuple[DuckDBAdapter, list[tuple[str, str, tuple[str, ...]]]]:
+    """RAW.T0..T4 of 1,000 rows each (column C: 'v<table>-<row>') and their sample targets."""
     a = DuckDBAdapter(":memory:")
     a.execute("CREATE SCHEMA raw")
-    targets = []
     for n in range(5):
-        a.execute(f"CREATE TABLE raw.t{n} AS SELECT 'v' || i AS c FROM range(1000) r(i)")
-        targets.append(("RAW", f"T{n}", ("C",)))
+        a.execute(f"CREATE TABLE raw.t{n} AS SELECT 'v{n}-' || i AS c FROM range(1000) r(i)")
+    return a, [("RAW", f"T{n}", ("C",)) for n in range(5)]
+
+
+def test_duckdb_sample_is_bounded_and_chunked() -> None:
+    a, targets = _five_tables()
     out = a.sample(targets, 3, chunk=2)
     assert all(len(out[("RAW", f"T{n}", "C")]) == 3 for n in range(5))
     assert a.queries["sample"] == 3  # ceil(5 / 2): the count grows with tables / chunk only
@@ -46,12 +50,7 @@ def test_duckdb_sample_is_bounded_and_chunked() -> None:
 
 
 def test_duckdb_sample_chunks_come_in_the_order_of_the_targets() -> None:
-    a = DuckDBAdapter(":memory:")
-    a.execute("CREATE SCHEMA raw")
-    targets = []
-    for n in range(5):
-        a.execute(f"CREATE TABLE raw.t{n} AS SELECT 'v{n}-' || i AS c FROM range(1000) r(i)")
-        targets.append(("RAW", f"T{n}", ("C",)))
+    a, targets = _five_tables()
     parts = a.sample_chunks(targets, 2, chunk=2)
     first = next(parts)  # a caller classifies these while the rest are read
     assert sorted(first) == [("RAW", "T0", "C"), ("RAW", "T1", "C")]
