@@ -53,6 +53,32 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+class _Opening:
+    """A warehouse connection being opened on its own thread (:meth:`Context.open_ahead`)."""
+
+    def __init__(self, open_: Callable[[], Adapter]):
+        import threading
+
+        self._open = open_
+        self._adapter: Adapter | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="keel-open", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._adapter = self._open()
+        except BaseException as exc:  # raised again on the caller's thread, by result()
+            self._error = exc
+
+    def result(self) -> Adapter:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._adapter is not None
+        return self._adapter
+
+
 @dataclass
 class Snapshot:
     """Actual and desired state read once, shared by plan, audit and catalog."""
@@ -83,6 +109,7 @@ class Context:
         self._env = env
         self._project: Project | None = None
         self._adapter: Adapter | None = adapter
+        self._opening: _Opening | None = None
 
     @property
     def project(self) -> Project:
@@ -109,10 +136,29 @@ class Context:
     @property
     def adapter(self) -> Adapter:
         if self._adapter is None:
-            from keel.adapters.registry import adapter_for
+            if self._opening is not None:
+                opening, self._opening = self._opening, None
+                self._adapter = opening.result()
+            else:
+                from keel.adapters.registry import adapter_for
 
-            self._adapter = adapter_for(self.project)
+                self._adapter = adapter_for(self.project)
         return self._adapter
+
+    def open_ahead(self) -> None:
+        """Start opening the warehouse on a thread; :attr:`adapter` waits for it.
+
+        A verb calls this before importing its own modules, so the two overlap: opening a
+        DuckDB file (its catalog of built-in functions, about 20 ms) and a Snowflake or
+        PostgreSQL login release the GIL. The project is loaded here, on the caller's
+        thread, so its errors are reported as before; an error opening the warehouse is
+        raised where the adapter is first used."""
+        if self._adapter is not None or self._opening is not None:
+            return
+        project = self.project
+        from keel.adapters.registry import adapter_for
+
+        self._opening = _Opening(lambda: adapter_for(project))
 
     def fork(self) -> Context:
         """A Context on the same project with its own connection (for a worker thread)."""
@@ -122,6 +168,10 @@ class Context:
         return other
 
     def close(self) -> None:
+        if self._opening is not None:  # opened ahead and never used
+            opening, self._opening = self._opening, None
+            with contextlib.suppress(Exception):
+                self._adapter = opening.result()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
@@ -139,6 +189,7 @@ class Context:
             return self._snapshot(sample)
 
     def _snapshot(self, sample: bool) -> Snapshot:
+        self.open_ahead()
         from keel.governance.desired import build_desired
 
         project, adapter = self.project, self.adapter
@@ -254,6 +305,7 @@ class Context:
         self, target: str, *, sample_limit: int = 10, progress: StreamProgress | None = None
     ) -> SourceReport:
         """Test the pending batch of ``SOURCE`` or ``SOURCE.STREAM`` (publishes nothing)."""
+        self.open_ahead()
         from keel.quality.gate import gate
 
         return gate(
@@ -271,6 +323,7 @@ class Context:
         progress: StreamProgress | None = None,
     ) -> SourceReport:
         """Gate, then publish the passing batches (parents first), then transform."""
+        self.open_ahead()
         from keel.publish.promote import promote
 
         return promote(
@@ -303,6 +356,7 @@ class Context:
         self, source: str, *, ingest: bool = True, transform: bool = True, sample_limit: int = 10
     ) -> RunReport:
         """``keel run``: ingest (unless Airbyte already loaded RAW), gate, promote, transform."""
+        self.open_ahead()
         from keel.publish.pipeline import run_source
 
         step = (lambda s: self.ingest([s])[0]) if ingest else None
@@ -317,6 +371,7 @@ class Context:
 
     def batches(self, source: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Pending, blocked and promoted batches, newest first."""
+        self.open_ahead()
         from keel.publish.batches import list_batches
 
         return list_batches(self.project, self.adapter, source, limit=limit)
