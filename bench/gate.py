@@ -43,7 +43,9 @@ from typing import Any
 
 import yaml
 
-KEEL = [sys.executable, "-m", "keel"]
+# the `keel` executable the install puts beside Python (what a user types), else -m keel
+_EXE = Path(sys.executable).with_name("keel")
+KEEL = [str(_EXE)] if _EXE.exists() else [sys.executable, "-m", "keel"]
 STAGES = [
     "subscriber",
     "lead",

@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-KEEL = [sys.executable, "-m", "keel"]
+# the `keel` executable the install puts beside Python (what a user types), else -m keel
+_EXE = Path(sys.executable).with_name("keel")
+KEEL = [str(_EXE)] if _EXE.exists() else [sys.executable, "-m", "keel"]
 
 
 def timed(cmd: list[str], cwd: Path, runs: int) -> float:

@@ -1,3 +1,3 @@
-from keel.cli import main
+from keel.entry import run
 
-main()
+run()

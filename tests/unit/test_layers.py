@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("keel.context",),
     ("keel.alerts",),
     ("keel.events",),
-    ("keel.cli", "keel.cli_common", "keel.demo", "keel.docgen", "keel.__main__"),
+    ("keel.cli", "keel.cli_common", "keel.demo", "keel.docgen", "keel.__main__", "keel.entry"),
 )
 COMMANDS = len(LAYERS) - 1  # each part's ``cli`` module is a command module: the top layer
 
