@@ -71,6 +71,9 @@ class _Opening:
         except BaseException as exc:  # raised again on the caller's thread, by result()
             self._error = exc
 
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
     def result(self) -> Adapter:
         self._thread.join()
         if self._error is not None:
@@ -137,8 +140,11 @@ class Context:
     def adapter(self) -> Adapter:
         if self._adapter is None:
             if self._opening is not None:
-                opening, self._opening = self._opening, None
-                self._adapter = opening.result()
+                try:
+                    self._adapter = self._opening.result()
+                finally:  # kept while interrupted (Ctrl-C): close() still closes it
+                    if self._opening.done():
+                        self._opening = None
             else:
                 from keel.adapters.registry import adapter_for
 
@@ -167,11 +173,15 @@ class Context:
         other._adapter = self.adapter.fork()
         return other
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Close the warehouse connection. ``wait=False`` (leaving on Ctrl-C): a connection
+        still being opened ahead is not waited for (a login can take long); its thread is a
+        daemon, and the process is ending."""
         if self._opening is not None:  # opened ahead and never used
             opening, self._opening = self._opening, None
-            with contextlib.suppress(Exception):
-                self._adapter = opening.result()
+            if wait or opening.done():
+                with contextlib.suppress(Exception):
+                    self._adapter = opening.result()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
@@ -179,8 +189,8 @@ class Context:
     def __enter__(self) -> Context:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(wait=kind is None or issubclass(kind, Exception))
 
     # ---- governance ------------------------------------------------------------------
 

@@ -24,8 +24,8 @@ def exit_code(code: str | int | None) -> int:
     """The process exit status ``sys.exit(code)`` would give (a message is printed)."""
     if code is None:
         return 0
-    if isinstance(code, int):
-        return code & 0xFF
+    if isinstance(code, int):  # as C's exit() of Python's C long: 255 when it overflows
+        return code & 0xFF if -(2**63) <= code < 2**63 else 255
     print(code, file=sys.stderr)
     return 1
 
@@ -46,7 +46,6 @@ def run() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: Python's own exit gives 120 for stdout
-            if stream is sys.stdout and status == 0:
-                status = 120
+        except (OSError, ValueError):  # a closed pipe: 120, as Python's own exit gives
+            status = 120
     os._exit(status)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from keel.adapters.duckdb import DuckDBAdapter, connect
+from keel.adapters.duckdb import DuckDBAdapter
 from keel.context import Context
 from keel.errors import WarehouseLockedError
 
@@ -68,8 +68,80 @@ def test_opened_ahead_and_unused_is_closed(project: Path) -> None:
     path = project / ".keel" / "warehouse.duckdb"
     with Context(project) as ctx:
         ctx.open_ahead()
-    # the file lock is free again: another connection opens it
-    connect(str(path)).close()
+        opening = ctx._opening
+        assert opening is not None
+    assert opening.done()
+    # the file lock is free again: another process opens the file
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert other.returncode == 0, other.stderr
+
+
+def test_leaving_on_ctrl_c_does_not_wait_for_the_open(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keel.adapters.registry as registry
+
+    release = threading.Event()
+    real = registry.adapter_for
+
+    def slow(p: object) -> object:  # a login that takes long
+        release.wait(10)
+        return real(p)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry, "adapter_for", slow)
+    with pytest.raises(KeyboardInterrupt), Context(project) as ctx:
+        ctx.open_ahead()
+        opening = ctx._opening
+        assert opening is not None
+        raise KeyboardInterrupt
+    # the Context was left while the open was still under way (not joined)
+    assert not opening.done()
+    assert ctx._opening is None and ctx._adapter is None
+    release.set()
+    opening.result().close()
+
+
+def test_an_interrupted_wait_keeps_the_open_to_close(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the adapter is awaited: the Context still closes what the thread opens."""
+    import keel.adapters.registry as registry
+    from keel import context
+
+    release = threading.Event()
+    opened: list[DuckDBAdapter] = []
+    real = registry.adapter_for
+
+    def slow(p: object) -> object:
+        release.wait(10)
+        opened.append(real(p))  # type: ignore[arg-type]
+        return opened[-1]
+
+    def interrupted(self: object) -> None:  # what a Ctrl-C during the join raises
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(registry, "adapter_for", slow)
+    ctx = Context(project)
+    ctx.open_ahead()
+    with monkeypatch.context() as m:
+        m.setattr(context._Opening, "result", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            _ = ctx.adapter
+    assert ctx._opening is not None  # still known to the Context
+    release.set()
+    ctx.close()
+    assert len(opened) == 1 and ctx._adapter is None
+    with pytest.raises(Exception, match="closed"):
+        opened[0].fetch("SELECT 1")
 
 
 def test_a_given_adapter_is_kept(project: Path) -> None:
