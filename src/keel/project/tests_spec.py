@@ -16,7 +16,6 @@ written, counted like the rest, and reported once as not run by keel's gate
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +127,8 @@ BODY_KEYS = {"name", "description", "config", "arguments", "column_name", "test_
 
 
 def did_you_mean(word: str, choices: list[str] | set[str] | frozenset[str]) -> str | None:
+    import difflib  # only for a suggestion: not on a command's path
+
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 

@@ -13,7 +13,6 @@ naming the contract file, line and object.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -76,6 +75,8 @@ class Check:
 
 
 def _hint(name: str, choices: Sequence[str]) -> str | None:
+    import difflib  # only for a suggestion: not on a command's path
+
     close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 
