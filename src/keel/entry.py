@@ -26,7 +26,7 @@ def exit_code(code: str | int | None) -> int:
         return 0
     if isinstance(code, int):  # as C's exit() of Python's C long: 255 when it overflows
         return code & 0xFF if -(2**63) <= code < 2**63 else 255
-    print(code, file=sys.stderr)
+    sys.stderr.write(f"{code}\n")  # as Python prints a SystemExit message
     return 1
 
 
