@@ -22,7 +22,7 @@ from keel.errors import Problem
 from keel.project.fragments import FragmentError, fragment_sql
 from keel.project.loaded import Stream
 from keel.project.models import DataTest
-from keel.project.tests_spec import parse_relation, runs_in_keel
+from keel.project.tests_spec import did_you_mean, parse_relation, runs_in_keel
 
 Severity = Literal["error", "warn"]
 # rows the loader changed (Airbyte Destinations V2: ``_airbyte_meta.changes`` lists each
@@ -75,10 +75,8 @@ class Check:
 
 
 def _hint(name: str, choices: Sequence[str]) -> str | None:
-    import difflib  # only for a suggestion: not on a command's path
-
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
+    """A suggestion among ``choices``, whatever the case of either."""
+    return did_you_mean(name.lower(), {c.lower() for c in choices})
 
 
 def _where(test: DataTest) -> str | None:
